@@ -1,0 +1,129 @@
+//! Hex and base64 (RFC 4648, standard alphabet, padded), small enough for
+//! the wasm build: the manifest carries info hashes in hex and the bencoded
+//! info dictionary in base64. Decoders never panic on malformed text.
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TextDecodeError {
+    #[error("invalid character at position {0}")]
+    InvalidChar(usize),
+    #[error("invalid length {0}")]
+    InvalidLength(usize),
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// Accepts upper- and lower-case hex of even length.
+pub fn hex_decode(text: &str) -> Result<Vec<u8>, TextDecodeError> {
+    let bytes = text.as_bytes();
+    if bytes.len() % 2 != 0 {
+        return Err(TextDecodeError::InvalidLength(bytes.len()));
+    }
+    let nibble = |i: usize| -> Result<u8, TextDecodeError> {
+        match bytes[i] {
+            c @ b'0'..=b'9' => Ok(c - b'0'),
+            c @ b'a'..=b'f' => Ok(c - b'a' + 10),
+            c @ b'A'..=b'F' => Ok(c - b'A' + 10),
+            _ => Err(TextDecodeError::InvalidChar(i)),
+        }
+    };
+    (0..bytes.len() / 2)
+        .map(|i| Ok(nibble(2 * i)? << 4 | nibble(2 * i + 1)?))
+        .collect()
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Strict: padded, no whitespace, zero bits after the last byte.
+pub fn base64_decode(text: &str) -> Result<Vec<u8>, TextDecodeError> {
+    let bytes = text.as_bytes();
+    if bytes.len() % 4 != 0 {
+        return Err(TextDecodeError::InvalidLength(bytes.len()));
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for (q, quad) in bytes.chunks(4).enumerate() {
+        let last = (q + 1) * 4 == bytes.len();
+        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return Err(TextDecodeError::InvalidChar(q * 4 + 4 - pad));
+        }
+        let mut n = 0u32;
+        for (i, &c) in quad[..4 - pad].iter().enumerate() {
+            let v = B64
+                .iter()
+                .position(|&a| a == c)
+                .ok_or(TextDecodeError::InvalidChar(q * 4 + i))?;
+            n |= (v as u32) << (18 - 6 * i);
+        }
+        let kept = 3 - pad;
+        if n & (0xff_ffff >> (8 * kept)) != 0 {
+            return Err(TextDecodeError::InvalidChar(q * 4 + 3 - pad));
+        }
+        out.extend((0..kept).map(|i| (n >> (16 - 8 * i)) as u8));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_vectors() {
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"f"), "Zg==");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64_decode("Zm9vYg==").unwrap(), b"foob");
+        assert_eq!(hex_encode(&[0, 0xab, 0xff]), "00abff");
+        assert_eq!(hex_decode("00ABff").unwrap(), vec![0, 0xab, 0xff]);
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert_eq!(hex_decode("abc"), Err(TextDecodeError::InvalidLength(3)));
+        assert_eq!(hex_decode("zz"), Err(TextDecodeError::InvalidChar(0)));
+        assert!(base64_decode("Zg=").is_err());
+        assert!(base64_decode("Zg=a").is_err());
+        assert!(base64_decode("Z===").is_err());
+        assert!(base64_decode("Zh==").is_err(), "non-zero trailing bits");
+        assert!(base64_decode("Zg==Zg==").is_err(), "padding in the middle");
+        assert!(base64_decode("Z g=").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
+            prop_assert_eq!(base64_decode(&base64_encode(&bytes)).unwrap(), bytes.clone());
+            prop_assert_eq!(hex_decode(&hex_encode(&bytes)).unwrap(), bytes);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The sans-IO peer engine (issue 3; not yet written).
