@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use peercdn::manifest::layout::Placement;
 use peercdn::manifest::Sha1Digest;
 use sha1::{Digest, Sha1};
@@ -98,7 +98,10 @@ fn worker(files: &[PlacedFile], jobs: &[Job], next: &AtomicUsize, piece_length: 
         let handle = match &open {
             Some((i, f)) if *i == job.file => Ok(f),
             _ => File::open(&file.fs_path)
-                .with_context(|| format!("cannot open {}", file.fs_path.display()))
+                .map_err(|e| match e.kind() {
+                    ErrorKind::NotFound => vanished(file),
+                    _ => anyhow!(e).context(format!("cannot open {}", file.fs_path.display())),
+                })
                 .map(|f| &open.insert((job.file, f)).1),
         };
         let result = handle.and_then(|f| hash_job(f, file, job, piece_length, &mut buffer));
@@ -146,6 +149,13 @@ fn hash_job(
 pub fn changed(file: &PlacedFile) -> anyhow::Error {
     anyhow!(
         "{} changed during the build; run it again",
+        file.fs_path.display()
+    )
+}
+
+pub fn vanished(file: &PlacedFile) -> anyhow::Error {
+    anyhow!(
+        "{} vanished during the build; run it again",
         file.fs_path.display()
     )
 }

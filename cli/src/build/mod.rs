@@ -13,7 +13,7 @@ mod walk;
 use std::collections::HashSet;
 use std::fmt;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
@@ -101,9 +101,10 @@ pub fn run(options: BuildOptions) -> Result<Summary> {
             placement: *p,
         })
         .collect();
+    pause_for_tests();
     let piece_hashes = hash_with_progress(&placed, &layout)?;
     check_unchanged(&assets, &placed)?;
-    let info = info_dict(&root, &assets, &layout, piece_hashes)?;
+    let info = info_dict(&root, &assets, &layout, piece_hashes);
     let url_list: Vec<String> = options.base_url.iter().cloned().collect();
     let content_types: Vec<String> = assets
         .iter()
@@ -123,11 +124,7 @@ pub fn run(options: BuildOptions) -> Result<Summary> {
     })
 }
 
-fn collect_assets(
-    root: &std::path::Path,
-    out_dir: &std::path::Path,
-    options: &BuildOptions,
-) -> Result<Vec<Asset>> {
+fn collect_assets(root: &Path, out_dir: &Path, options: &BuildOptions) -> Result<Vec<Asset>> {
     // The outputs of this and earlier builds are never assets themselves.
     let out_canonical = fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
     let skip: HashSet<PathBuf> = [TORRENT_FILE, JSON_FILE]
@@ -156,6 +153,15 @@ fn collect_assets(
     Ok(assets)
 }
 
+/// Tests set `PEERCDN_TEST_PAUSE_BEFORE_HASH_MS` to get a window in which to
+/// change a file between listing and hashing; unset, this does nothing.
+fn pause_for_tests() {
+    let pause = std::env::var("PEERCDN_TEST_PAUSE_BEFORE_HASH_MS").ok();
+    if let Some(ms) = pause.and_then(|v| v.parse().ok()) {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
 fn hash_with_progress(placed: &[PlacedFile], layout: &PieceLayout) -> Result<Vec<[u8; 20]>> {
     let total: u64 = placed.iter().map(|p| p.placement.length).sum();
     // indicatif draws nothing when stderr is not a terminal.
@@ -176,7 +182,7 @@ fn hash_with_progress(placed: &[PlacedFile], layout: &PieceLayout) -> Result<Vec
 /// hashes that match neither version: refuse to publish them.
 fn check_unchanged(assets: &[Asset], placed: &[PlacedFile]) -> Result<()> {
     for (asset, file) in assets.iter().zip(placed) {
-        let meta = fs::metadata(&asset.fs_path).map_err(|_| hash::changed(file))?;
+        let meta = fs::metadata(&asset.fs_path).map_err(|_| hash::vanished(file))?;
         if meta.len() != asset.length || meta.modified().ok() != asset.modified {
             return Err(hash::changed(file));
         }
@@ -185,11 +191,11 @@ fn check_unchanged(assets: &[Asset], placed: &[PlacedFile]) -> Result<()> {
 }
 
 fn info_dict(
-    root: &std::path::Path,
+    root: &Path,
     assets: &[Asset],
     layout: &PieceLayout,
     piece_hashes: Vec<[u8; 20]>,
-) -> Result<InfoDict> {
+) -> InfoDict {
     let name = root
         .file_name()
         .and_then(|n| n.to_str())
@@ -206,10 +212,10 @@ fn info_dict(
             files.push(TorrentFile::padding(placement.padding));
         }
     }
-    Ok(InfoDict {
+    InfoDict {
         name,
         piece_length: layout.piece_length,
         piece_hashes,
         files,
-    })
+    }
 }

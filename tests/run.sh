@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# peercdn's whole test suite, from a fresh clone: installs what is missing,
+# then runs the checks, the native tests and the interop tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+ensure_wasm_target
+ensure_npm_packages
+
+step "format and lints (native and wasm32)"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests"
+cargo test --workspace
+
+step "wasm build"
+cargo build --release --target wasm32-unknown-unknown
+
+step "interop tests (node: reference implementations)"
+cargo build -p peercdn-cli
+node --test tests/interop/

@@ -1,0 +1,30 @@
+# Installs what peercdn's tests, demo and benchmarks need, only when it is
+# missing. Sourced by tests/run.sh (and the demo and bench scripts); each
+# function is idempotent and quiet when there is nothing to do.
+
+ensure_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown ||
+    rustup target add wasm32-unknown-unknown
+}
+
+# The npm packages the tests use (reference implementations and the browser
+# driver), pinned in package-lock.json. --ignore-scripts: some optional native
+# modules try to download prebuilt binaries, which fails offline.
+ensure_npm_packages() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --ignore-scripts --no-audit --no-fund
+  fi
+}
+
+# Debian's Chromium and ChromeDriver (never a browser download).
+ensure_chromium() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    apt-get update -q && apt-get install -y -q chromium chromium-driver
+  fi
+}
+
+# cargo-fuzz and a nightly toolchain, for the fuzzing campaigns only.
+ensure_cargo_fuzz() {
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+}
