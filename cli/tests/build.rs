@@ -341,6 +341,60 @@ fn special_files_are_skipped() {
         .all(|a| a.path != "pipe"));
 }
 
+/// Runs a build as an unprivileged user: root reads any file whatever its
+/// mode, but inside a new user namespace with no uid mapping the process has
+/// no such privilege over the host's files.
+fn build_unprivileged(site: &Path, out: &Path) -> Output {
+    Command::new("unshare")
+        .arg("--user")
+        .arg(env!("CARGO_BIN_EXE_peercdn"))
+        .arg("build")
+        .arg(site)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run unshare")
+}
+
+#[test]
+fn unreadable_file_and_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_fixture();
+    let site = dir.path().join("site");
+    let out = dir.path().join("out");
+    let locked = |path: &Path, mode: u32| {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let css = site.join("css/style.css");
+    locked(&css, 0o000);
+    let output = build_unprivileged(&site, &out);
+    locked(&css, 0o644);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("cannot open"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("style.css: Permission denied"),
+        "{}",
+        stderr(&output)
+    );
+    assert_no_output(&out);
+
+    let docs = site.join("docs");
+    locked(&docs, 0o000);
+    let output = build_unprivileged(&site, &out);
+    locked(&docs, 0o755);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("cannot read directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert_no_output(&out);
+}
+
 /// Starts a build that pauses between listing and hashing, runs `change`
 /// during the pause, and returns the finished build's output.
 fn build_while(site: &Path, out: &Path, change: impl FnOnce()) -> Output {
