@@ -1,0 +1,135 @@
+//! Reading typed fields out of a parsed JSON object, and writing them back.
+//!
+//! Every reader returns a [`TrackerError`] naming the field at fault instead
+//! of panicking; the writer produces compact JSON in the field order given.
+
+use super::json::{write_key, write_str, Value};
+use super::{Id20, TrackerError};
+
+/// `key` as a string, if present and not null.
+pub fn opt_str<'a>(msg: &'a Value, key: &'static str) -> Result<Option<&'a str>, TrackerError> {
+    match msg.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(TrackerError::invalid(key, "not a string")),
+    }
+}
+
+pub fn req_str<'a>(msg: &'a Value, key: &'static str) -> Result<&'a str, TrackerError> {
+    opt_str(msg, key)?.ok_or(TrackerError::Missing(key))
+}
+
+/// A 20-byte id written as a binary string: exactly 20 chars, each 0-255.
+pub fn id_from_str(text: &str, key: &'static str) -> Result<Id20, TrackerError> {
+    let mut id = [0u8; 20];
+    let mut n = 0;
+    for c in text.chars() {
+        let byte = u8::try_from(u32::from(c))
+            .map_err(|_| TrackerError::invalid(key, "a char above 255"))?;
+        *id.get_mut(n)
+            .ok_or_else(|| TrackerError::invalid(key, "longer than 20 chars"))? = byte;
+        n += 1;
+    }
+    if n != 20 {
+        return Err(TrackerError::invalid(key, "shorter than 20 chars"));
+    }
+    Ok(id)
+}
+
+pub fn req_id(msg: &Value, key: &'static str) -> Result<Id20, TrackerError> {
+    id_from_str(req_str(msg, key)?, key)
+}
+
+/// A count or byte total. JavaScript clients send numbers; `null` (what
+/// `JSON.stringify(Infinity)` gives for `left`) reads as absent. Fractions
+/// and negatives are refused: no client sends them.
+pub fn opt_u64(msg: &Value, key: &'static str) -> Result<Option<u64>, TrackerError> {
+    match msg.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && *n <= 2f64.powi(53) => {
+            // Exact: an integer of at most 2^53 fits u64 without rounding.
+            Ok(Some(*n as u64))
+        }
+        Some(_) => Err(TrackerError::invalid(key, "not a non-negative integer")),
+    }
+}
+
+pub fn opt_u32(msg: &Value, key: &'static str) -> Result<Option<u32>, TrackerError> {
+    opt_u64(msg, key)?
+        .map(|n| u32::try_from(n).map_err(|_| TrackerError::invalid(key, "too large")))
+        .transpose()
+}
+
+/// A WebRTC session description `{"type": kind, "sdp": "..."}`: returns
+/// the SDP text.
+pub fn req_sdp(msg: &Value, key: &'static str, kind: &str) -> Result<String, TrackerError> {
+    let desc = msg.get(key).ok_or(TrackerError::Missing(key))?;
+    if !matches!(desc, Value::Object(_)) {
+        return Err(TrackerError::invalid(key, "not an object"));
+    }
+    if req_str(desc, "type").map_err(|_| TrackerError::invalid(key, "no `type`"))? != kind {
+        return Err(TrackerError::invalid(key, "wrong `type`"));
+    }
+    let sdp = req_str(desc, "sdp").map_err(|_| TrackerError::invalid(key, "no `sdp`"))?;
+    Ok(sdp.to_string())
+}
+
+/// Builds one JSON object, field by field.
+pub struct ObjectWriter {
+    out: String,
+    empty: bool,
+}
+
+impl ObjectWriter {
+    pub fn new() -> Self {
+        ObjectWriter {
+            out: String::from("{"),
+            empty: true,
+        }
+    }
+
+    pub fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        write_key(&mut self.out, key);
+        &mut self.out
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        write_str(self.key(key), value);
+        self
+    }
+
+    /// Bytes as a binary string: byte `b` becomes char U+00bb.
+    pub fn bin(&mut self, key: &str, bytes: &[u8]) -> &mut Self {
+        let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+        self.str(key, &text)
+    }
+
+    pub fn num(&mut self, key: &str, value: u64) -> &mut Self {
+        let out = self.key(key);
+        out.push_str(&value.to_string());
+        self
+    }
+
+    pub fn sdp(&mut self, key: &str, kind: &str, sdp: &str) -> &mut Self {
+        let mut desc = ObjectWriter::new();
+        desc.str("type", kind).str("sdp", sdp);
+        let nested = desc.finish();
+        self.key(key).push_str(&nested);
+        self
+    }
+
+    /// Writes `value`, already JSON, under `key`.
+    pub fn raw(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key).push_str(value);
+        self
+    }
+
+    pub fn finish(mut self) -> String {
+        self.out.push('}');
+        self.out
+    }
+}
