@@ -10,6 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "setup"
 ensure_wasm_target
 ensure_npm_packages
+ensure_chromium
 
 step "format and lints (native and wasm32)"
 cargo fmt --all -- --check
@@ -25,3 +26,6 @@ cargo build --release --target wasm32-unknown-unknown
 step "interop tests (node: reference implementations)"
 cargo build -p peercdn-cli
 node --test tests/interop/
+
+step "browser tests (Chromium, inside an isolated network namespace)"
+tests/e2e/lib/netns.sh node --test tests/e2e/
