@@ -12,6 +12,7 @@ pub mod bencode;
 pub mod encoding;
 pub mod engine;
 pub mod manifest;
+pub mod range;
 pub mod tracker;
 pub mod url_path;
 pub mod wire;
