@@ -2,11 +2,14 @@
 //!
 //! - `peercdn build <site-dir>` writes the site manifest (`peercdn.torrent`
 //!   and `peercdn.json`), see [`build`].
+//! - `peercdn serve <site-dir>` runs the origin: static files, the WebSocket
+//!   tracker and stats, see [`serve`].
 //!
 //! Errors print one line naming what failed and exit with status 1.
 
 mod build;
 mod content_type;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +31,9 @@ struct Cli {
 enum Command {
     /// Write the site manifest: peercdn.torrent and peercdn.json.
     Build(BuildArgs),
+    /// Serve the site, a WebSocket tracker at /announce and stats at
+    /// /_peercdn/stats.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
             base_url: args.base_url,
         })
         .map(|summary| println!("{summary}")),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

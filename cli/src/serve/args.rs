@@ -1,0 +1,92 @@
+//! Command-line options of `peercdn serve`, and the tracker bounds they set.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::tracker::Limits;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The site directory to serve (where `peercdn build` wrote the manifest).
+    pub site_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Run only the tracker (and stats), no static files.
+    #[arg(long, conflicts_with = "no_tracker")]
+    pub tracker_only: bool,
+    /// Serve only static files (and stats), no tracker.
+    #[arg(long)]
+    pub no_tracker: bool,
+    /// Build the manifest first when it is missing or older than the site.
+    #[arg(long)]
+    pub build: bool,
+    #[command(flatten)]
+    pub tracker: TrackerArgs,
+}
+
+/// Tracker bounds. The defaults suit a site's visitors; tests shorten the
+/// timeouts.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Tracker bounds")]
+pub struct TrackerArgs {
+    /// Announce interval told to clients, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub interval: u32,
+    /// Seconds without an announce after which a peer leaves its swarm.
+    #[arg(long, default_value_t = 300)]
+    pub peer_timeout: u64,
+    /// Seconds between WebSocket pings.
+    #[arg(long, default_value_t = 30)]
+    pub ping_interval: u64,
+    /// Seconds of silence (not even a pong) after which a socket is closed.
+    #[arg(long, default_value_t = 90)]
+    pub idle_timeout: u64,
+    /// Largest WebSocket message accepted, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_frame_bytes: usize,
+    /// Offers relayed per announce (WebTorrent sends at most 10).
+    #[arg(long, default_value_t = 10)]
+    pub max_offers: usize,
+    #[arg(long, default_value_t = 5_000)]
+    pub max_peers_per_swarm: usize,
+    #[arg(long, default_value_t = 10_000)]
+    pub max_swarms: usize,
+    /// Swarms one connection may join.
+    #[arg(long, default_value_t = 32)]
+    pub max_swarms_per_conn: usize,
+    #[arg(long, default_value_t = 20_000)]
+    pub max_connections: usize,
+    /// Sustained messages per second per connection.
+    #[arg(long, default_value_t = 20)]
+    pub rate_limit: u32,
+    /// Messages a connection may send in a burst.
+    #[arg(long, default_value_t = 60)]
+    pub rate_burst: u32,
+    /// Invalid messages a connection may send before it is closed.
+    #[arg(long, default_value_t = 5)]
+    pub max_bad_messages: u32,
+}
+
+impl TrackerArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            interval_secs: self.interval.max(1),
+            peer_timeout: Duration::from_secs(self.peer_timeout.max(1)),
+            ping_interval: Duration::from_secs(self.ping_interval.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+            max_frame_bytes: self.max_frame_bytes.max(1024),
+            max_offers: self.max_offers,
+            max_peers_per_swarm: self.max_peers_per_swarm.max(1),
+            max_swarms: self.max_swarms.max(1),
+            max_swarms_per_conn: self.max_swarms_per_conn.max(1),
+            max_scrape: 64,
+            max_connections: self.max_connections,
+            rate_per_sec: self.rate_limit.max(1),
+            rate_burst: self.rate_burst.max(1),
+            max_bad_messages: self.max_bad_messages,
+            outbox_len: 64,
+        }
+    }
+}

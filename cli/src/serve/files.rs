@@ -1,0 +1,249 @@
+//! The origin's static files: GET and HEAD with single Range requests,
+//! ETag / Last-Modified validators, the site's content types, and byte
+//! counting for stats.
+//!
+//! Invariants: a response only ever reads a file whose canonical path lies
+//! inside the canonical site root (no `..`, no dotfiles, no symlink out);
+//! directories are never listed (their `index.html` or 404); a body is
+//! streamed in chunks, never read whole into memory, and every chunk is
+//! counted in [`OriginStats`] as it is handed to the connection.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use peercdn::url_path::encode_components;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::range::{self, ByteRange, RangeRequest};
+use super::stats::OriginStats;
+use crate::content_type;
+
+/// Chunk size for streaming bodies: large enough for throughput, small
+/// enough that many concurrent downloads stay cheap.
+const CHUNK: usize = 64 * 1024;
+
+pub struct SiteFiles {
+    /// Canonical.
+    pub root: PathBuf,
+    pub stats: Arc<OriginStats>,
+}
+
+/// A file found for a request.
+struct Found {
+    path: PathBuf,
+    /// Canonical URL path, the stats key (`/` + the manifest's path).
+    key: String,
+    len: u64,
+    modified: SystemTime,
+}
+
+impl SiteFiles {
+    pub async fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+        if method != Method::GET && method != Method::HEAD {
+            let mut resp = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return resp;
+        }
+        let Some(components) = url_components(uri.path()) else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let found = match self.find(components).await {
+            Lookup::Found(found) => found,
+            Lookup::Redirect => return redirect_to_dir(uri),
+            Lookup::Missing => return StatusCode::NOT_FOUND.into_response(),
+        };
+        let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+        self.stats.request(range_header.is_some());
+        let etag = etag(found.len, found.modified);
+        let last_modified = httpdate::fmt_http_date(found.modified);
+        let mut resp = if not_modified(headers, &etag, found.modified) {
+            self.stats.not_modified();
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let range = if if_range_holds(headers, &etag, &last_modified) {
+                range::parse(range_header, found.len)
+            } else {
+                RangeRequest::Full
+            };
+            self.body_response(method, &found, range).await
+        };
+        let h = resp.headers_mut();
+        set(h, header::ETAG, &etag);
+        set(h, header::LAST_MODIFIED, &last_modified);
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        if found.path.file_name().is_some_and(|n| n == "sw.js") {
+            // Lets a worker script under any directory control the whole
+            // origin, as peercdn's sw.js must.
+            h.insert("service-worker-allowed", HeaderValue::from_static("/"));
+        }
+        resp
+    }
+
+    async fn body_response(&self, method: &Method, found: &Found, range: RangeRequest) -> Response {
+        let (status, span) = match range {
+            RangeRequest::Unsatisfiable => {
+                let mut resp = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                set(resp.headers_mut(), header::CONTENT_RANGE, &format!("bytes */{}", found.len));
+                return resp;
+            }
+            RangeRequest::Full if found.len == 0 => (StatusCode::OK, None),
+            RangeRequest::Full => (StatusCode::OK, Some(ByteRange { start: 0, end: found.len - 1 })),
+            RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
+        };
+        let body = match (method == Method::HEAD, span) {
+            (false, Some(r)) => match self.stream(found, r).await {
+                Ok(body) => body,
+                Err(_) => return StatusCode::NOT_FOUND.into_response(),
+            },
+            _ => Body::empty(),
+        };
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        set(h, header::CONTENT_TYPE, &content_type::for_path(&found.path));
+        set(h, header::CONTENT_LENGTH, &span.map_or(0, |r| r.len()).to_string());
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        if let (StatusCode::PARTIAL_CONTENT, Some(r)) = (status, span) {
+            let value = format!("bytes {}-{}/{}", r.start, r.end, found.len);
+            set(h, header::CONTENT_RANGE, &value);
+        }
+        resp
+    }
+
+    /// Streams `r` of the file, counting each chunk as it leaves.
+    async fn stream(&self, found: &Found, r: ByteRange) -> std::io::Result<Body> {
+        let mut file = tokio::fs::File::open(&found.path).await?;
+        file.seek(std::io::SeekFrom::Start(r.start)).await?;
+        let reader = file.take(r.len());
+        let stats = Arc::clone(&self.stats);
+        let key = found.key.clone();
+        let stream = ReaderStream::with_capacity(reader, CHUNK).inspect(move |chunk| {
+            if let Ok(bytes) = chunk {
+                stats.sent(&key, bytes.len() as u64);
+            }
+        });
+        Ok(Body::from_stream(stream))
+    }
+
+    async fn find(&self, components: Vec<String>) -> Lookup {
+        let dir_request = components.last().is_none_or(|c| c.is_empty());
+        let names: Vec<String> = components.into_iter().filter(|c| !c.is_empty()).collect();
+        let mut path = self.root.clone();
+        path.extend(&names);
+        let Ok(canonical) = tokio::fs::canonicalize(&path).await else {
+            return Lookup::Missing;
+        };
+        if !canonical.starts_with(&self.root) {
+            return Lookup::Missing;
+        }
+        let Ok(meta) = tokio::fs::metadata(&canonical).await else {
+            return Lookup::Missing;
+        };
+        if meta.is_dir() {
+            if !dir_request {
+                return Lookup::Redirect;
+            }
+            let mut names = names;
+            names.push("index.html".to_string());
+            return Box::pin(self.find(names)).await;
+        }
+        if !meta.is_file() || dir_request {
+            return Lookup::Missing;
+        }
+        Lookup::Found(Found {
+            key: format!("/{}", encode_components(&names)),
+            path: canonical,
+            len: meta.len(),
+            modified: meta.modified().unwrap_or(UNIX_EPOCH),
+        })
+    }
+}
+
+enum Lookup {
+    Found(Found),
+    /// A directory asked for without its trailing slash.
+    Redirect,
+    Missing,
+}
+
+/// Decoded path segments, or `None` for anything that could leave the root
+/// or name a hidden file: `.`/`..`, dotfiles, `\`, NUL, invalid UTF-8.
+/// Empty segments are kept only at the end (a directory request).
+fn url_components(path: &str) -> Option<Vec<String>> {
+    let rest = path.strip_prefix('/')?;
+    let raw: Vec<&str> = rest.split('/').collect();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, segment) in raw.iter().enumerate() {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+        let bad = decoded.starts_with('.')
+            || decoded.contains(['/', '\\', '\0'])
+            || (decoded.is_empty() && i + 1 != raw.len());
+        if bad {
+            return None;
+        }
+        out.push(decoded.into_owned());
+    }
+    Some(out)
+}
+
+fn redirect_to_dir(uri: &Uri) -> Response {
+    let location = format!("{}/", uri.path());
+    let mut resp = StatusCode::MOVED_PERMANENTLY.into_response();
+    set(resp.headers_mut(), header::LOCATION, &location);
+    resp
+}
+
+/// Strong enough for a static file: size and modification time.
+fn etag(len: u64, modified: SystemTime) -> String {
+    let nanos = modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("\"{len:x}-{nanos:x}\"")
+}
+
+/// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 13.2.2).
+fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    }
+    let since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok());
+    // HTTP dates have whole seconds.
+    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    since.is_some_and(|since| secs(modified) <= secs(since))
+}
+
+/// A Range is honoured only if `If-Range` (when present) still matches.
+fn if_range_holds(headers: &HeaderMap, etag: &str, last_modified: &str) -> bool {
+    match headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(v) => v == etag || v == last_modified,
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(name, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_paths_that_could_escape() {
+        for bad in ["/../etc/passwd", "/a/%2e%2e/b", "/.git/config", "/a%2fb", "/a%5cb", "/a//b", "/%00", "/%ff", "nolead"] {
+            assert_eq!(url_components(bad), None, "{bad}");
+        }
+        assert_eq!(url_components("/img/a%20b.png"), Some(vec!["img".into(), "a b.png".into()]));
+        assert_eq!(url_components("/dir/"), Some(vec!["dir".into(), String::new()]));
+        assert_eq!(url_components("/"), Some(vec![String::new()]));
+    }
+}

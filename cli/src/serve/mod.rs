@@ -1,0 +1,214 @@
+//! `peercdn serve`: the origin in one process: the site's static files
+//! ([`files`]), the WebSocket tracker at `/announce` ([`tracker`]) and
+//! `GET /_peercdn/stats` ([`stats`]).
+//!
+//! Start-up prints exactly one line on stdout naming the site URL and the
+//! tracker URL (tests read the port from it); everything else is logged on
+//! stderr through `tracing`, quiet by default, more with `RUST_LOG`.
+//! SIGINT or SIGTERM closes every tracker socket with 1001 ("going away"),
+//! lets HTTP requests in flight finish for up to [`DRAIN`], and exits 0.
+
+mod args;
+mod files;
+mod manifest_check;
+mod range;
+mod stats;
+mod tracker;
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::sync::watch;
+
+pub use args::ServeArgs;
+use files::SiteFiles;
+use manifest_check::ManifestStatus;
+use stats::OriginStats;
+use tracker::Tracker;
+
+/// How long shutdown waits for requests in flight.
+const DRAIN: Duration = Duration::from_secs(5);
+
+struct App {
+    files: Option<SiteFiles>,
+    tracker: Option<Arc<Tracker>>,
+    stats: Arc<OriginStats>,
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    init_logging();
+    let root = std::fs::canonicalize(&args.site_dir)
+        .with_context(|| format!("site directory {}", args.site_dir.display()))?;
+    if !args.tracker_only {
+        ensure_manifest(&args, &root)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args, root))
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+fn ensure_manifest(args: &ServeArgs, root: &std::path::Path) -> Result<()> {
+    let problem = match manifest_check::check(root) {
+        ManifestStatus::Fresh => return Ok(()),
+        ManifestStatus::Missing => "there is no peercdn.json".to_string(),
+        ManifestStatus::Stale(path) => format!("{} is newer than peercdn.json", path.display()),
+    };
+    if !args.build {
+        tracing::warn!(
+            "{problem}: visitors cannot share this site until you run `peercdn build {}` (or serve with --build)",
+            args.site_dir.display()
+        );
+        return Ok(());
+    }
+    let summary = crate::build::run(crate::build::BuildOptions {
+        site_dir: root.to_path_buf(),
+        out_dir: None,
+        piece_length: None,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        base_url: None,
+    })
+    .context("--build")?;
+    tracing::info!("{problem}: rebuilt the manifest: {summary}");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let stats = Arc::new(OriginStats::default());
+    let tracker = (!args.no_tracker).then(|| {
+        Tracker::new(args.tracker.limits(), random_seed(), shutdown_rx.clone())
+    });
+    let files = (!args.tracker_only).then(|| SiteFiles {
+        root,
+        stats: Arc::clone(&stats),
+    });
+    let app = Arc::new(App {
+        files,
+        tracker: tracker.clone(),
+        stats,
+    });
+    let mut router = Router::new().route("/_peercdn/stats", get(stats_route));
+    if tracker.is_some() {
+        router = router.route("/announce", get(announce_route));
+    }
+    let router = router.fallback(file_route).with_state(Arc::clone(&app));
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    print_banner(&app, addr);
+    if let Some(tracker) = tracker {
+        tokio::spawn(expire_peers(tracker, args.tracker.limits().peer_timeout));
+    }
+    let mut drain_rx = shutdown_rx.clone();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown_tx.send(true);
+    });
+    let drained = async move {
+        let _ = drain_rx.wait_for(|stop| *stop).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    tokio::select! {
+        result = server => result.context("server error")?,
+        _ = drained => tracing::warn!("requests still in flight after {DRAIN:?}; exiting anyway"),
+    }
+    Ok(())
+}
+
+fn print_banner(app: &App, addr: std::net::SocketAddr) {
+    let site = match app.files {
+        Some(_) => format!("http://{addr}/"),
+        None => "off".to_string(),
+    };
+    let tracker = match app.tracker {
+        Some(_) => format!("ws://{addr}/announce"),
+        None => "off".to_string(),
+    };
+    println!("peercdn serve: site {site} tracker {tracker} stats http://{addr}/_peercdn/stats");
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn expire_peers(tracker: Arc<Tracker>, peer_timeout: Duration) {
+    // A peer outlives its timeout by at most a quarter of it.
+    let mut tick = tokio::time::interval((peer_timeout / 4).max(Duration::from_secs(1)));
+    loop {
+        tick.tick().await;
+        tracker.expire();
+    }
+}
+
+/// Seeds the tracker's peer choice from the OS's random source, through the
+/// standard library's randomly keyed hasher.
+fn random_seed() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(u64::from(std::process::id()));
+    hasher.finish()
+}
+
+async fn stats_route(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
+    let tracker = app.tracker.as_ref().map(|t| t.counters());
+    Json(app.stats.to_json(tracker))
+}
+
+async fn announce_route(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
+    match &app.tracker {
+        Some(tracker) => Arc::clone(tracker).upgrade(ws),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn file_route(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match &app.files {
+        Some(files) => files.respond(&method, &uri, &headers).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

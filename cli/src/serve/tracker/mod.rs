@@ -1,0 +1,155 @@
+//! The WebSocket tracker at `/announce`: the WebTorrent tracker protocol,
+//! bounded everywhere a client can push.
+//!
+//! [`state`] holds the swarms and decides (plain functions, no I/O);
+//! [`conn`] runs one task per WebSocket and is the only code touching
+//! sockets. They meet in [`Tracker`]: one mutex over the state and the
+//! outboxes (a bounded queue per connection). A connection handles its own
+//! messages under the lock, then delivers what the state produced: its own
+//! replies straight to its socket, others' messages into their outboxes. A
+//! full outbox (a client not reading) drops that message rather than
+//! letting one slow client grow the server's memory.
+
+mod conn;
+pub mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{mpsc, watch};
+
+use state::{ConnId, TrackerState};
+
+/// Every bound of the tracker; `peercdn serve --help` lists the flags.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Announce interval told to clients, seconds.
+    pub interval_secs: u32,
+    /// A peer that has not re-announced for this long leaves its swarm.
+    pub peer_timeout: Duration,
+    pub ping_interval: Duration,
+    /// A connection that sent nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    pub max_frame_bytes: usize,
+    /// Offers relayed per announce; extra offers are ignored.
+    pub max_offers: usize,
+    pub max_peers_per_swarm: usize,
+    pub max_swarms: usize,
+    pub max_swarms_per_conn: usize,
+    /// Info hashes answered in one scrape.
+    pub max_scrape: usize,
+    pub max_connections: usize,
+    /// Token bucket per connection: sustained messages per second, burst.
+    pub rate_per_sec: u32,
+    pub rate_burst: u32,
+    /// Invalid messages a connection may send before it is closed.
+    pub max_bad_messages: u32,
+    /// Messages queued for a connection from others before new ones drop.
+    pub outbox_len: usize,
+}
+
+/// Counters for `/_peercdn/stats`; `swarms` and `peers` are filled in when read.
+#[derive(Clone, Debug, Default)]
+pub struct TrackerCounters {
+    pub connections: u64,
+    pub swarms: u64,
+    pub peers: u64,
+    pub announces: u64,
+    pub offers_relayed: u64,
+    pub answers_relayed: u64,
+    pub answers_dropped: u64,
+    pub scrapes: u64,
+    pub failures: u64,
+    pub clients_cut_off: u64,
+    pub messages_dropped: u64,
+}
+
+pub struct Tracker {
+    limits: Limits,
+    inner: Mutex<Inner>,
+    next_conn: AtomicU64,
+    connections: AtomicU64,
+    cut_off: AtomicU64,
+    /// Relayed messages dropped because the recipient's outbox was full.
+    dropped: AtomicU64,
+    shutdown: watch::Receiver<bool>,
+}
+
+struct Inner {
+    state: TrackerState,
+    outboxes: HashMap<ConnId, mpsc::Sender<Utf8Bytes>>,
+}
+
+impl Tracker {
+    pub fn new(limits: Limits, seed: u64, shutdown: watch::Receiver<bool>) -> Arc<Self> {
+        Arc::new(Tracker {
+            inner: Mutex::new(Inner {
+                state: TrackerState::new(limits.clone(), seed),
+                outboxes: HashMap::new(),
+            }),
+            limits,
+            next_conn: AtomicU64::new(1),
+            connections: AtomicU64::new(0),
+            cut_off: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            shutdown,
+        })
+    }
+
+    /// The state stays consistent between messages, so a panic elsewhere
+    /// while the lock was held leaves nothing half-done worth refusing.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn counters(&self) -> TrackerCounters {
+        let mut c = self.lock().state.counters();
+        c.connections = self.connections.load(Ordering::Relaxed);
+        c.clients_cut_off = self.cut_off.load(Ordering::Relaxed);
+        c.messages_dropped = self.dropped.load(Ordering::Relaxed);
+        c
+    }
+
+    /// Drops peers that stopped announcing; called periodically.
+    pub fn expire(&self) {
+        self.lock().state.expire(std::time::Instant::now());
+    }
+
+    /// The `/announce` route: upgrades within the connection cap.
+    pub fn upgrade(self: Arc<Self>, ws: WebSocketUpgrade) -> Response {
+        if self.connections.load(Ordering::Relaxed) >= self.limits.max_connections as u64 {
+            return (StatusCode::SERVICE_UNAVAILABLE, "tracker is at its connection limit")
+                .into_response();
+        }
+        let max = self.limits.max_frame_bytes;
+        ws.max_message_size(max)
+            .max_frame_size(max)
+            // Small buffers: most of a tracker's memory is per connection.
+            .read_buffer_size(4096)
+            .write_buffer_size(0)
+            .max_write_buffer_size(4 * max)
+            .on_upgrade(move |socket| conn::run(self, socket))
+    }
+
+    fn register(&self) -> (ConnId, mpsc::Receiver<Utf8Bytes>) {
+        let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(self.limits.outbox_len);
+        self.lock().outboxes.insert(id, tx);
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        (id, rx)
+    }
+
+    fn unregister(&self, id: ConnId) {
+        let mut inner = self.lock();
+        inner.outboxes.remove(&id);
+        inner.state.disconnect(id);
+        self.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
