@@ -117,8 +117,8 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
     print_banner(&app, addr);
-    if let Some(tracker) = tracker {
-        tokio::spawn(expire_peers(tracker, args.tracker.limits().peer_timeout));
+    if let Some(tracker) = &tracker {
+        tokio::spawn(expire_peers(Arc::clone(tracker), args.tracker.limits().peer_timeout));
     }
     let mut drain_rx = shutdown_rx.clone();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -126,15 +126,26 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     });
-    let drained = async move {
+    let deadline = async move {
         let _ = drain_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
     };
+    // HTTP requests end with `server`; upgraded tracker sockets are not
+    // tracked by it, so wait for them to send their close frames too.
+    let drained = async {
+        server.await.context("server error")?;
+        while tracker.as_ref().is_some_and(|t| t.connection_count() > 0) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        anyhow::Ok(())
+    };
     tokio::select! {
-        result = server => result.context("server error")?,
-        _ = drained => tracing::warn!("requests still in flight after {DRAIN:?}; exiting anyway"),
+        result = drained => result,
+        _ = deadline => {
+            tracing::warn!("connections still open after {DRAIN:?}; exiting anyway");
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 fn print_banner(app: &App, addr: std::net::SocketAddr) {

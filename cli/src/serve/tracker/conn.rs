@@ -31,7 +31,6 @@ enum End {
 pub async fn run(tracker: Arc<Tracker>, mut socket: WebSocket) {
     let (conn, mut outbox) = tracker.register();
     let end = serve(&tracker, conn, &mut socket, &mut outbox).await;
-    tracker.unregister(conn);
     let close = match end {
         End::Gone => None,
         End::Shutdown => Some((1001, "server shutting down")),
@@ -54,6 +53,9 @@ pub async fn run(tracker: Arc<Tracker>, mut socket: WebSocket) {
         };
         let _ = socket.send(Message::Close(Some(frame))).await;
     }
+    // Last, so that shutdown (which waits for zero connections) lets the
+    // close frame go out first.
+    tracker.unregister(conn);
 }
 
 async fn serve(

@@ -117,6 +117,11 @@ impl Tracker {
         c
     }
 
+    /// Open tracker connections.
+    pub fn connection_count(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
     /// Drops peers that stopped announcing; called periodically.
     pub fn expire(&self) {
         self.lock().state.expire(std::time::Instant::now());
