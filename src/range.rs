@@ -66,7 +66,9 @@ pub fn answer(header: Option<&str>, length: u64) -> RangeAnswer {
         (true, _, Some(n)) if n > 0 && length > 0 => Some((length.saturating_sub(n), length - 1)),
         (true, _, Some(_)) => return RangeAnswer::Unsatisfiable,
         (false, Some(start), None) if last.is_empty() => Some((start, length.saturating_sub(1))),
-        (false, Some(start), Some(end)) if start <= end => Some((start, end.min(length.saturating_sub(1)))),
+        (false, Some(start), Some(end)) if start <= end => {
+            Some((start, end.min(length.saturating_sub(1))))
+        }
         _ => None,
     };
     match range {
@@ -87,7 +89,11 @@ pub struct PieceSlice {
 
 /// The pieces, in order, that hold `range` of `asset`, with the part of
 /// each that belongs in the response.
-pub fn piece_slices(asset: &AssetEntry, range: ByteRange, piece_length: u64) -> impl Iterator<Item = PieceSlice> {
+pub fn piece_slices(
+    asset: &AssetEntry,
+    range: ByteRange,
+    piece_length: u64,
+) -> impl Iterator<Item = PieceSlice> {
     let first = range.start / piece_length;
     let last = range.end / piece_length;
     let first_piece = asset.first_piece;
@@ -125,14 +131,20 @@ mod tests {
     #[test]
     fn unsatisfiable_and_ignored() {
         assert_eq!(answer(Some("bytes=100-"), 100), RangeAnswer::Unsatisfiable);
-        assert_eq!(answer(Some("bytes=100-200"), 100), RangeAnswer::Unsatisfiable);
+        assert_eq!(
+            answer(Some("bytes=100-200"), 100),
+            RangeAnswer::Unsatisfiable
+        );
         assert_eq!(answer(Some("bytes=-0"), 100), RangeAnswer::Unsatisfiable);
         assert_eq!(answer(Some("bytes=0-"), 0), RangeAnswer::Unsatisfiable);
         assert_eq!(answer(Some("bytes=5-1"), 100), RangeAnswer::Whole);
         assert_eq!(answer(Some("bytes=0-1,5-6"), 100), RangeAnswer::Whole);
         assert_eq!(answer(Some("items=0-1"), 100), RangeAnswer::Whole);
         assert_eq!(answer(Some("bytes=+1-2"), 100), RangeAnswer::Whole);
-        assert_eq!(answer(Some("bytes=99999999999999999999999-"), 100), RangeAnswer::Whole);
+        assert_eq!(
+            answer(Some("bytes=99999999999999999999999-"), 100),
+            RangeAnswer::Whole
+        );
     }
 
     #[test]
@@ -148,9 +160,21 @@ mod tests {
         assert_eq!(
             slices,
             vec![
-                PieceSlice { piece: 7, skip: 10, take: 6 },
-                PieceSlice { piece: 8, skip: 0, take: 16 },
-                PieceSlice { piece: 9, skip: 0, take: 9 },
+                PieceSlice {
+                    piece: 7,
+                    skip: 10,
+                    take: 6
+                },
+                PieceSlice {
+                    piece: 8,
+                    skip: 0,
+                    take: 16
+                },
+                PieceSlice {
+                    piece: 9,
+                    skip: 0,
+                    take: 9
+                },
             ]
         );
         let total: u64 = slices.iter().map(|s| s.take).sum();

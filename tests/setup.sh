@@ -28,3 +28,19 @@ ensure_cargo_fuzz() {
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 }
+
+# The wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in
+# Cargo.lock (they must match). Not --locked: its lock file names a
+# webpki-roots release the registry no longer serves.
+ensure_wasm_bindgen() {
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+  if ! wasm-bindgen --version 2>/dev/null | grep -qF " $want"; then
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+# wasm-opt, from Debian's binaryen.
+ensure_wasm_opt() {
+  command -v wasm-opt >/dev/null || { apt-get update -q && apt-get install -y -q binaryen; }
+}

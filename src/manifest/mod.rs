@@ -13,10 +13,12 @@
 //! dictionary and the info hash all agree; nothing downstream re-checks.
 
 pub mod layout;
+pub mod pieces;
 pub mod site;
 pub mod torrent;
 
 pub use layout::{choose_piece_length, PieceLayout};
+pub use pieces::PieceSpan;
 pub use site::{AssetEntry, SiteManifest, VerifiedManifest};
 pub use torrent::{InfoDict, Torrent, TorrentFile};
 

@@ -1,7 +1,21 @@
 //! Browser adapters (wasm32 only): the only code that touches `JsValue`.
 //!
-//! For now the manifest check the service worker will run first; the worker
-//! and page controller arrive with the browser runtime.
+//! - [`worker`]: the service worker's entry points (`Worker`), called by the
+//!   hand-written bootstrap `worker/sw.js`;
+//! - [`context`]: the verified manifest and piece store a worker serves;
+//! - [`source`]: the streamed body of an asset response;
+//! - [`store`]: verified pieces in Cache Storage; [`origin`]: Range
+//!   requests to the origin; [`js`]: conversions at the boundary.
+//!
+//! Thin by design: decisions (which pieces, which range, whether bytes are
+//! right) are made by the core; this layer carries them out.
+
+mod context;
+mod js;
+mod origin;
+mod source;
+mod store;
+mod worker;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,81 @@
+//! What the service worker knows once started: its scope, the verified
+//! manifest and the piece store of that manifest's swarm.
+
+use js_sys::JSON;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Response, ServiceWorkerGlobalScope};
+
+use super::js::{error, resolve, JsResult};
+use super::store::PieceStore;
+use crate::encoding::hex_encode;
+use crate::manifest::{AssetEntry, SiteManifest, VerifiedManifest};
+
+/// The manifest's file name, beside the worker's scope.
+pub const MANIFEST_FILE: &str = "peercdn.json";
+
+pub struct Context {
+    pub global: ServiceWorkerGlobalScope,
+    /// The registration scope, ending in `/`; asset paths are relative to it.
+    pub scope: String,
+    pub manifest: VerifiedManifest,
+    pub info_hash_hex: String,
+    pub store: PieceStore,
+}
+
+impl Context {
+    /// Fetches and verifies the manifest, and opens its piece store.
+    pub async fn load(global: ServiceWorkerGlobalScope, scope: String) -> JsResult<Context> {
+        let manifest = load_manifest(&global, &scope).await?;
+        let info_hash_hex = hex_encode(&manifest.info_hash);
+        let store = PieceStore::open(&global.caches()?, &scope, &info_hash_hex).await?;
+        Ok(Context {
+            global,
+            scope,
+            manifest,
+            info_hash_hex,
+            store,
+        })
+    }
+
+    pub fn asset_url(&self, asset: &AssetEntry) -> String {
+        format!("{}{}", self.scope, asset.path)
+    }
+
+    /// The manifest asset a request URL names: same scope, no query.
+    pub fn asset_for_url(&self, url: &str) -> Option<&AssetEntry> {
+        let url = url.split('#').next()?;
+        let path = url.strip_prefix(self.scope.as_str())?;
+        if path.contains('?') {
+            return None;
+        }
+        self.manifest.asset(path)
+    }
+}
+
+async fn load_manifest(
+    global: &ServiceWorkerGlobalScope,
+    scope: &str,
+) -> JsResult<VerifiedManifest> {
+    let url = format!("{scope}{MANIFEST_FILE}");
+    // Always ask the origin: a stale manifest would pin an old swarm.
+    let init = web_sys::RequestInit::new();
+    init.set_cache(web_sys::RequestCache::NoCache);
+    let response =
+        resolve::<Response>(global.fetch_with_str_and_init(&url, &init), "fetch").await?;
+    if !response.ok() {
+        return Err(error(format!(
+            "peercdn: {url} answered {}",
+            response.status()
+        )));
+    }
+    let text = JsFuture::from(response.text()?).await?;
+    let text = text
+        .as_string()
+        .ok_or_else(|| error("peercdn: manifest is not text"))?;
+    let value = JSON::parse(&text).map_err(|_| error(format!("peercdn: {url} is not JSON")))?;
+    let manifest: SiteManifest = serde_wasm_bindgen::from_value(value)
+        .map_err(|e| error(format!("peercdn: {url} is not a peercdn manifest: {e}")))?;
+    manifest
+        .verify()
+        .map_err(|e| error(format!("peercdn: {url} refused: {e}")))
+}

@@ -1,0 +1,183 @@
+//! The body of a streamed asset response: a pull-based ReadableStream whose
+//! underlying source is an [`AssetSource`] (a wasm-bindgen class, so the
+//! stream calls its `pull` and `cancel` methods directly).
+//!
+//! Each pull yields the next piece slice of the response, taking the piece
+//! from Cache Storage, else from the origin in one Range request for the
+//! run of following pieces that are not cached either. Verified pieces from
+//! the origin are written to the cache; the `done` promise (handed to the
+//! fetch event's `waitUntil`) settles once the stream has ended and every
+//! write has finished, so the worker is not stopped mid-write.
+//!
+//! Invariant: every byte enqueued belongs to a piece that matched its hash.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::ReadableStreamDefaultController;
+
+use super::context::Context;
+use super::js::{error, settle, JsResult};
+use crate::manifest::AssetEntry;
+use crate::range::PieceSlice;
+
+/// Most bytes fetched from the origin in one request: bounds memory and
+/// lets later pieces come from elsewhere.
+const ORIGIN_RUN_BYTES: u64 = 4 * 1024 * 1024;
+
+#[wasm_bindgen]
+pub struct AssetSource {
+    state: Rc<RefCell<State>>,
+}
+
+struct State {
+    context: Rc<Context>,
+    asset: AssetEntry,
+    slices: VecDeque<PieceSlice>,
+    /// Pieces fetched from the origin ahead of the slice that needs them.
+    ahead: BTreeMap<u64, Vec<u8>>,
+    writes: Vec<Promise>,
+    finish: Option<Function>,
+}
+
+impl AssetSource {
+    /// A source for `slices` of `asset`, and the promise that settles when
+    /// it has ended and its cache writes are done.
+    pub fn new(
+        context: Rc<Context>,
+        asset: AssetEntry,
+        slices: Vec<PieceSlice>,
+    ) -> (AssetSource, Promise) {
+        let mut finish = None;
+        let done = Promise::new(&mut |resolve, _reject| finish = Some(resolve));
+        let state = State {
+            context,
+            asset,
+            slices: slices.into(),
+            ahead: BTreeMap::new(),
+            writes: Vec::new(),
+            finish,
+        };
+        let source = AssetSource {
+            state: Rc::new(RefCell::new(state)),
+        };
+        (source, done)
+    }
+
+    /// Makes sure the first slice's piece is at hand, so a failure surfaces
+    /// before any response is committed (and the caller can fall back).
+    pub async fn prime(&self) -> JsResult<()> {
+        let first = self.state.borrow().slices.front().copied();
+        if let Some(slice) = first {
+            let bytes = piece_bytes(&self.state, slice.piece).await?;
+            self.state.borrow_mut().ahead.insert(slice.piece, bytes);
+        }
+        Ok(())
+    }
+}
+
+#[wasm_bindgen]
+impl AssetSource {
+    /// Called by the stream whenever it wants more data.
+    pub fn pull(&self, controller: ReadableStreamDefaultController) -> Promise {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            let next = state.borrow_mut().slices.pop_front();
+            let Some(slice) = next else {
+                controller.close()?;
+                finish(&state).await;
+                return Ok(JsValue::UNDEFINED);
+            };
+            match piece_bytes(&state, slice.piece).await {
+                Ok(bytes) => {
+                    let part = bytes.get(slice.skip as usize..(slice.skip + slice.take) as usize);
+                    let part =
+                        part.ok_or_else(|| error("peercdn: piece shorter than its slice"))?;
+                    controller.enqueue_with_chunk(&Uint8Array::from(part))?;
+                    Ok(JsValue::UNDEFINED)
+                }
+                Err(e) => {
+                    controller.error_with_e(&e);
+                    finish(&state).await;
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// Called when the reader gives up (navigation, seek, closed tab).
+    pub fn cancel(&self) -> Promise {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            state.borrow_mut().slices.clear();
+            finish(&state).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// Waits for the pending cache writes, then settles `done` (once).
+async fn finish(state: &Rc<RefCell<State>>) {
+    let writes: Array = state.borrow_mut().writes.drain(..).collect();
+    // A failed write (quota) only means the piece is not cached: not an error.
+    let _ = settle(Promise::all_settled(&writes)).await;
+    if let Some(resolve) = state.borrow_mut().finish.take() {
+        let _ = resolve.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// The verified bytes of `piece`: already at hand, cached, or from the origin.
+async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>> {
+    if let Some(bytes) = state.borrow_mut().ahead.remove(&piece) {
+        return Ok(bytes);
+    }
+    let context = state.borrow().context.clone();
+    if let Some(bytes) = context.store.get(&context.manifest, piece).await? {
+        return Ok(bytes);
+    }
+    let last = origin_run_end(state, &context, piece).await?;
+    let url = context.asset_url(&state.borrow().asset);
+    let pieces =
+        super::origin::fetch_pieces(&context.global, &context.manifest, &url, piece, last).await?;
+    let mut state = state.borrow_mut();
+    let mut wanted = None;
+    for (index, bytes) in pieces {
+        state.writes.push(context.store.put(index, &bytes)?);
+        if index == piece {
+            wanted = Some(bytes);
+        } else {
+            state.ahead.insert(index, bytes);
+        }
+    }
+    wanted.ok_or_else(|| error("peercdn: origin run did not include the wanted piece"))
+}
+
+/// The last piece of the run to fetch from the origin with `piece`: the
+/// following pieces this response still needs, while none is cached and
+/// the run stays under [`ORIGIN_RUN_BYTES`].
+async fn origin_run_end(
+    state: &Rc<RefCell<State>>,
+    context: &Context,
+    piece: u64,
+) -> JsResult<u64> {
+    let following: Vec<u64> = state
+        .borrow()
+        .slices
+        .iter()
+        .map(|s| s.piece)
+        .filter(|&p| p > piece)
+        .collect();
+    let budget = (ORIGIN_RUN_BYTES / context.manifest.piece_length).max(1);
+    let mut last = piece;
+    for next in following.into_iter().take(budget as usize - 1) {
+        if next != last + 1 || context.store.has(next).await? {
+            break;
+        }
+        last = next;
+    }
+    Ok(last)
+}

@@ -1,0 +1,95 @@
+//! Verified pieces in Cache Storage.
+//!
+//! One cache per swarm, named `peercdn-<info hash>`, with one entry per
+//! piece under a synthetic same-scope URL (`<scope>__peercdn/piece/<n>`).
+//! Each entry holds only the piece's asset bytes, never its zero padding.
+//! `Cache.put` rejects 206 responses, so entries are plain 200 responses.
+//! Invariant: only bytes that matched their piece hash are put; reads are
+//! checked again (the cache is reachable by any script of the origin), and
+//! an entry that fails is deleted and treated as missing.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::JsCast;
+use web_sys::{Cache, CacheStorage, Response, ResponseInit};
+
+use super::js::{resolve, settle, JsResult};
+use crate::manifest::VerifiedManifest;
+
+const CACHE_PREFIX: &str = "peercdn-";
+
+pub struct PieceStore {
+    cache: Cache,
+    base: String,
+}
+
+impl PieceStore {
+    /// Opens (creating if needed) the cache of the swarm `info_hash_hex`.
+    pub async fn open(
+        caches: &CacheStorage,
+        scope: &str,
+        info_hash_hex: &str,
+    ) -> JsResult<PieceStore> {
+        let cache =
+            resolve::<Cache>(caches.open(&cache_name(info_hash_hex)), "caches.open").await?;
+        Ok(PieceStore {
+            cache,
+            base: format!("{scope}__peercdn/piece/"),
+        })
+    }
+
+    fn key(&self, piece: u64) -> String {
+        format!("{}{piece}", self.base)
+    }
+
+    /// The piece's verified asset bytes, if cached and still intact.
+    pub async fn get(&self, manifest: &VerifiedManifest, piece: u64) -> JsResult<Option<Vec<u8>>> {
+        let found =
+            wasm_bindgen_futures::JsFuture::from(self.cache.match_with_str(&self.key(piece)))
+                .await?;
+        let Ok(response) = found.dyn_into::<Response>() else {
+            return Ok(None);
+        };
+        let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
+        let bytes = Uint8Array::new(&buffer).to_vec();
+        if manifest.piece_matches(piece, &bytes) {
+            return Ok(Some(bytes));
+        }
+        settle(self.cache.delete_with_str(&self.key(piece))).await?;
+        Ok(None)
+    }
+
+    /// Whether a piece is cached, without reading it.
+    pub async fn has(&self, piece: u64) -> JsResult<bool> {
+        let found =
+            wasm_bindgen_futures::JsFuture::from(self.cache.match_with_str(&self.key(piece)))
+                .await?;
+        Ok(found.is_instance_of::<Response>())
+    }
+
+    /// Stores verified bytes; the promise settles when the write is done
+    /// (hand it to `waitUntil`).
+    pub fn put(&self, piece: u64, bytes: &[u8]) -> JsResult<Promise> {
+        let init = ResponseInit::new();
+        init.set_status(200);
+        let body = Uint8Array::from(bytes);
+        let response = Response::new_with_opt_buffer_source_and_init(Some(&body), &init)?;
+        Ok(self.cache.put_with_str(&self.key(piece), &response))
+    }
+}
+
+pub fn cache_name(info_hash_hex: &str) -> String {
+    format!("{CACHE_PREFIX}{info_hash_hex}")
+}
+
+/// Deletes the piece caches of every swarm but `keep` (an older manifest's).
+pub async fn delete_other_swarms(caches: &CacheStorage, keep: &str) -> JsResult<u32> {
+    let names = resolve::<Array>(caches.keys(), "caches.keys").await?;
+    let mut deleted = 0;
+    for name in names.iter().filter_map(|n| n.as_string()) {
+        if name.starts_with(CACHE_PREFIX) && name != keep {
+            settle(caches.delete(&name)).await?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}

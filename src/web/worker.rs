@@ -1,0 +1,135 @@
+//! The service worker's entry points, called by the bootstrap `sw.js`.
+//!
+//! `handleFetch` decides synchronously: it returns a promise of the response
+//! for a same-scope GET of a manifest asset (the bootstrap passes it to
+//! `respondWith`, with a plain `fetch` as the fallback should it reject),
+//! and `undefined` for everything else, navigations included, which then go
+//! to the network untouched.
+
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::{FetchEvent, Headers, ReadableStream, Request, RequestMode, Response, ResponseInit};
+
+use super::context::Context;
+use super::js::{error, JsResult};
+use super::source::AssetSource;
+use super::store::{cache_name, delete_other_swarms};
+use crate::manifest::AssetEntry;
+use crate::range::{answer, piece_slices, ByteRange, RangeAnswer};
+
+#[wasm_bindgen]
+pub struct Worker {
+    context: Rc<Context>,
+}
+
+#[wasm_bindgen]
+impl Worker {
+    /// Starts the worker for `scope`: fetches and verifies the manifest.
+    pub async fn load(scope: String) -> Result<Worker, JsValue> {
+        let global = js_sys::global().dyn_into::<web_sys::ServiceWorkerGlobalScope>()?;
+        let context = Context::load(global, scope).await?;
+        Ok(Worker {
+            context: Rc::new(context),
+        })
+    }
+
+    /// The info hash of the swarm this worker serves, in hex.
+    #[wasm_bindgen(getter, js_name = infoHash)]
+    pub fn info_hash(&self) -> String {
+        self.context.info_hash_hex.clone()
+    }
+
+    /// On activation: drop the pieces of older manifests.
+    pub fn activate(&self) -> Promise {
+        let context = self.context.clone();
+        future_to_promise(async move {
+            let caches = context.global.caches()?;
+            let deleted = delete_other_swarms(&caches, &cache_name(&context.info_hash_hex)).await?;
+            Ok(JsValue::from(deleted))
+        })
+    }
+
+    /// The response for `event` if peercdn serves it, else `undefined`.
+    #[wasm_bindgen(js_name = handleFetch)]
+    pub fn handle_fetch(&self, event: &FetchEvent) -> Option<Promise> {
+        let request = event.request();
+        if request.method() != "GET" || request.mode() == RequestMode::Navigate {
+            return None;
+        }
+        let asset = self.context.asset_for_url(&request.url())?.clone();
+        let context = self.context.clone();
+        let event = event.clone();
+        Some(future_to_promise(async move {
+            respond(context, &event, &request, asset)
+                .await
+                .map(JsValue::from)
+        }))
+    }
+}
+
+async fn respond(
+    context: Rc<Context>,
+    event: &FetchEvent,
+    request: &Request,
+    asset: AssetEntry,
+) -> JsResult<Response> {
+    let range_header = request.headers().get("Range")?;
+    let range = match answer(range_header.as_deref(), asset.length) {
+        RangeAnswer::Unsatisfiable => return unsatisfiable(asset.length),
+        RangeAnswer::Whole if asset.length == 0 => return empty_response(&asset),
+        RangeAnswer::Whole => None,
+        RangeAnswer::Partial(range) => Some(range),
+    };
+    let whole = ByteRange {
+        start: 0,
+        end: asset.length - 1,
+    };
+    let slices = piece_slices(
+        &asset,
+        range.unwrap_or(whole),
+        context.manifest.piece_length,
+    )
+    .collect();
+    let headers = response_headers(&asset, range)?;
+    let (source, done) = AssetSource::new(context, asset, slices);
+    source.prime().await?;
+    event.wait_until(&done)?;
+    let stream =
+        ReadableStream::new_with_underlying_source(&JsValue::from(source).unchecked_into())?;
+    let init = ResponseInit::new();
+    init.set_status(if range.is_some() { 206 } else { 200 });
+    init.set_headers(&headers);
+    Response::new_with_opt_readable_stream_and_init(Some(&stream), &init)
+}
+
+fn response_headers(asset: &AssetEntry, range: Option<ByteRange>) -> JsResult<Headers> {
+    let headers = Headers::new()?;
+    headers.set("Content-Type", &asset.content_type)?;
+    headers.set("Accept-Ranges", "bytes")?;
+    let length = range.map_or(asset.length, |r| r.len());
+    headers.set("Content-Length", &length.to_string())?;
+    if let Some(range) = range {
+        headers.set("Content-Range", &range.content_range(asset.length))?;
+    }
+    Ok(headers)
+}
+
+fn unsatisfiable(length: u64) -> JsResult<Response> {
+    let headers = Headers::new()?;
+    headers.set("Content-Range", &format!("bytes */{length}"))?;
+    let init = ResponseInit::new();
+    init.set_status(416);
+    init.set_headers(&headers);
+    Response::new_with_opt_str_and_init(None, &init)
+}
+
+fn empty_response(asset: &AssetEntry) -> JsResult<Response> {
+    let headers = response_headers(asset, None)?;
+    let init = ResponseInit::new();
+    init.set_headers(&headers);
+    Response::new_with_opt_str_and_init(Some(""), &init)
+        .map_err(|_| error("peercdn: empty response"))
+}

@@ -1,0 +1,50 @@
+// Test content: deterministic pseudo-random files, and the page a visitor
+// opens (it registers the service worker and waits to be controlled).
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** `length` bytes from a seeded generator: the same every run. */
+export function pseudoRandomBytes (length, seed) {
+  const bytes = Buffer.alloc(length)
+  let s = seed >>> 0
+  for (let i = 0; i < length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0
+    bytes[i] = s >>> 24
+  }
+  return bytes
+}
+
+export function sha256 (bytes) {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+export const VISITOR_PAGE = `<!doctype html>
+<meta charset="utf-8"><title>visitor</title>
+<script>
+  window.controlled = navigator.serviceWorker.register('sw.js')
+    .then(() => navigator.serviceWorker.controller || new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })))
+    .then(() => true)
+</script>`
+
+export function writeFile (dir, relative, bytes) {
+  fs.mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true })
+  fs.writeFileSync(path.join(dir, relative), bytes)
+}
+
+/** Runs in the page: fetches `url` (with an optional Range) and reports status, headers and SHA-256 of the body. */
+export function fetchInPage (page, url, range) {
+  return page.evaluate(async ({ url, range }) => {
+    const response = await fetch(url, range ? { headers: { Range: range } } : {})
+    const body = new Uint8Array(await response.arrayBuffer())
+    const digest = await crypto.subtle.digest('SHA-256', body)
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      contentRange: response.headers.get('content-range'),
+      length: body.length,
+      sha256: [...new Uint8Array(digest)].map((x) => x.toString(16).padStart(2, '0')).join('')
+    }
+  }, { url, range })
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds peercdn's browser runtime and installs it into a site directory:
+#   <site>/sw.js                   the service worker bootstrap
+#   <site>/peercdn/peercdn.js      wasm-bindgen glue (--target no-modules)
+#   <site>/peercdn/peercdn_bg.wasm the wasm, optimised with wasm-opt -Oz
+# Usage: bash worker/build.sh <site-dir>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+site=${1:?usage: worker/build.sh <site-dir>}
+source tests/setup.sh
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_wasm_opt
+
+cargo build --release --target wasm32-unknown-unknown -q
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+wasm-bindgen --target no-modules --no-typescript --out-dir "$out" --out-name peercdn \
+  target/wasm32-unknown-unknown/release/peercdn.wasm
+mkdir -p "$site/peercdn"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$out/peercdn_bg.wasm" -o "$site/peercdn/peercdn_bg.wasm"
+cp "$out/peercdn.js" "$site/peercdn/peercdn.js"
+cp worker/sw.js "$site/sw.js"
