@@ -9,7 +9,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use peercdn::tracker::{ClientToTracker, Failure, TrackerToClient};
@@ -17,6 +17,9 @@ use tokio::time::MissedTickBehavior;
 
 use super::state::{ConnId, Outbox};
 use super::Tracker;
+
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+const LINGER: Duration = Duration::from_millis(300);
 
 /// Why a connection ended.
 enum End {
@@ -31,6 +34,8 @@ enum End {
 pub async fn run(tracker: Arc<Tracker>, mut socket: WebSocket) {
     let (conn, mut outbox) = tracker.register();
     let end = serve(&tracker, conn, &mut socket, &mut outbox).await;
+    // Its peers leave their swarms now, not after the closing handshake.
+    tracker.leave(conn);
     let close = match end {
         End::Gone => None,
         End::Shutdown => Some((1001, "server shutting down")),
@@ -51,11 +56,33 @@ pub async fn run(tracker: Arc<Tracker>, mut socket: WebSocket) {
             code,
             reason: reason.into(),
         };
-        let _ = socket.send(Message::Close(Some(frame))).await;
+        if socket.send(Message::Close(Some(frame))).await.is_ok() {
+            finish_close(&mut socket).await;
+        }
     }
     // Last, so that shutdown (which waits for zero connections) lets the
     // close frame go out first.
-    tracker.unregister(conn);
+    tracker.closed();
+}
+
+/// The closing handshake: reads (and discards) until the client's close
+/// arrives, for at most [`CLOSE_WAIT`]. Dropping the socket with unread
+/// input instead would make the kernel reset the connection, and the
+/// client would never see the close frame or the failure reason.
+async fn finish_close(socket: &mut WebSocket) {
+    let started = Instant::now();
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(frame)) = socket.recv().await {
+            if matches!(frame, Message::Close(_)) {
+                return;
+            }
+        }
+        // The socket cannot be read any more (after an oversized or
+        // malformed frame): linger a moment so the client reads our
+        // failure and close before the reset.
+        tokio::time::sleep(LINGER.saturating_sub(started.elapsed())).await;
+    })
+    .await;
 }
 
 async fn serve(
@@ -75,9 +102,10 @@ async fn serve(
     loop {
         tokio::select! {
             frame = socket.recv() => {
-                let Some(Ok(frame)) = frame else {
-                    // A frame over the size cap also ends here, as an error.
-                    return End::Gone;
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => return read_error(e),
+                    None => return End::Gone,
                 };
                 last_heard = Instant::now();
                 let text = match frame {
@@ -123,6 +151,18 @@ async fn serve(
             }
             _ = shutdown.changed() => return End::Shutdown,
         }
+    }
+}
+
+/// Oversized and malformed frames are the client's fault and get a close
+/// with a reason; anything else (a reset, an EOF) means it is gone.
+fn read_error(error: axum::Error) -> End {
+    match error.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
+        Ok(tungstenite::Error::Capacity(_)) => End::CutOff("message too large"),
+        Ok(tungstenite::Error::Protocol(_) | tungstenite::Error::Utf8(_)) => {
+            End::CutOff("WebSocket protocol error")
+        }
+        _ => End::Gone,
     }
 }
 
@@ -195,7 +235,6 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn token_bucket_allows_burst_then_rate() {

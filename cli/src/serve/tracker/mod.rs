@@ -151,10 +151,15 @@ impl Tracker {
         (id, rx)
     }
 
-    fn unregister(&self, id: ConnId) {
+    /// The connection stops taking part: its peers leave their swarms.
+    fn leave(&self, id: ConnId) {
         let mut inner = self.lock();
         inner.outboxes.remove(&id);
         inner.state.disconnect(id);
+    }
+
+    /// The connection's socket is done with.
+    fn closed(&self) {
         self.connections.fetch_sub(1, Ordering::Relaxed);
     }
 }

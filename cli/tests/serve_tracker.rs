@@ -1,0 +1,247 @@
+//! `peercdn serve`'s tracker over real WebSockets, driven by peercdn's own
+//! tracker messages: signalling between clients, hostile clients cut off
+//! while others keep working, 1,000 concurrent connections, expiry.
+
+mod serve_support;
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use peercdn::tracker::{
+    Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, Scrape, TrackerToClient,
+};
+use serve_support::{ws_close_code, ws_connect, ws_recv, ws_send, Server, Ws};
+use tokio_tungstenite::tungstenite::Message;
+
+const SWARM: Id20 = *b"peercdn-test-swarm-1";
+
+fn announce(peer_id: Id20, offers: usize) -> ClientToTracker {
+    ClientToTracker::Announce(Announce {
+        info_hash: SWARM,
+        peer_id,
+        event: Some(AnnounceEvent::Started),
+        numwant: Some(offers as u32),
+        uploaded: Some(0),
+        downloaded: Some(0),
+        left: Some(1000),
+        offers: (0..offers)
+            .map(|i| Offer {
+                offer_id: offer_id(peer_id[0], i),
+                sdp: format!("v=0\r\no=- {i} 2 IN IP4 127.0.0.1\r\n"),
+            })
+            .collect(),
+    })
+}
+
+fn offer_id(owner: u8, i: usize) -> Id20 {
+    let mut id = [owner; 20];
+    id[19] = i as u8;
+    id
+}
+
+fn tracker_site() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+async fn expect_reply(ws: &mut Ws) -> (u32, u32) {
+    match ws_recv(ws).await {
+        Some(TrackerToClient::AnnounceReply(r)) => {
+            assert_eq!(r.info_hash, SWARM);
+            (r.complete, r.incomplete)
+        }
+        other => panic!("expected an announce reply, got {other:?}"),
+    }
+}
+
+/// A announces, B announces with an offer, A answers; each sees the other.
+async fn signal_pair(url: &str, a_id: Id20, b_id: Id20) -> (Ws, Ws) {
+    let mut a = ws_connect(url).await;
+    ws_send(&mut a, &announce(a_id, 0)).await;
+    expect_reply(&mut a).await;
+    let mut b = ws_connect(url).await;
+    ws_send(&mut b, &announce(b_id, 3)).await;
+    let (_, incomplete) = expect_reply(&mut b).await;
+    assert!(incomplete >= 2);
+    let offer = match ws_recv(&mut a).await {
+        Some(TrackerToClient::Offer(o)) => o,
+        other => panic!("A expected an offer, got {other:?}"),
+    };
+    assert_eq!((offer.peer_id, offer.info_hash), (b_id, SWARM));
+    assert!(offer.sdp.starts_with("v=0"));
+    let answer = Answer {
+        info_hash: SWARM,
+        peer_id: a_id,
+        to_peer_id: b_id,
+        offer_id: offer.offer_id,
+        sdp: "v=0\r\na=answer\r\n".into(),
+    };
+    ws_send(&mut a, &ClientToTracker::Answer(answer)).await;
+    match ws_recv(&mut b).await {
+        Some(TrackerToClient::Answer(got)) => {
+            assert_eq!((got.peer_id, got.offer_id), (a_id, offer.offer_id));
+            assert_eq!(got.sdp, "v=0\r\na=answer\r\n");
+        }
+        other => panic!("B expected the answer, got {other:?}"),
+    }
+    (a, b)
+}
+
+#[tokio::test]
+async fn two_clients_exchange_offer_and_answer() {
+    let dir = tracker_site();
+    let server = Server::start(dir.path(), &["--tracker-only"]);
+    let (mut a, _b) = signal_pair(&server.ws_url(), [b'a'; 20], [b'b'; 20]).await;
+    let scrape = ClientToTracker::Scrape(Scrape {
+        info_hashes: vec![SWARM],
+        single: true,
+    });
+    ws_send(&mut a, &scrape).await;
+    match ws_recv(&mut a).await {
+        Some(TrackerToClient::ScrapeReply(r)) => {
+            assert_eq!(r.files.len(), 1);
+            assert_eq!(r.files[0].1.incomplete, 2);
+        }
+        other => panic!("expected a scrape reply, got {other:?}"),
+    }
+    let stats = server.stats();
+    let t = &stats["tracker"];
+    assert_eq!((t["swarms"].as_u64(), t["peers"].as_u64()), (Some(1), Some(2)));
+    assert_eq!((t["offers_relayed"].as_u64(), t["answers_relayed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(t["announces"].as_u64(), Some(2));
+    assert_eq!(stats["origin"]["bytes"].as_u64(), Some(0));
+}
+
+#[tokio::test]
+async fn hostile_clients_are_cut_off_while_others_keep_working() {
+    let dir = tracker_site();
+    let server = Server::start(
+        dir.path(),
+        &["--tracker-only", "--max-frame-bytes", "16384", "--rate-limit", "5", "--rate-burst", "10", "--max-bad-messages", "3"],
+    );
+    let url = server.ws_url();
+    let (mut good_a, mut good_b) = signal_pair(&url, [1; 20], [2; 20]).await;
+
+    // Malformed JSON, a wrong-length id, an unknown action: each gets a
+    // failure reason; past the limit, a close.
+    let mut bad = ws_connect(&url).await;
+    let bad_messages = [
+        "{not json".to_string(),
+        r#"{"action":"announce","info_hash":"short","peer_id":"12345678901234567890"}"#.to_string(),
+        r#"{"action":"teleport"}"#.to_string(),
+    ];
+    for text in &bad_messages {
+        bad.send(Message::text(text.clone())).await.unwrap();
+        match ws_recv(&mut bad).await {
+            Some(TrackerToClient::Failure(f)) => assert!(!f.reason.is_empty()),
+            other => panic!("expected a failure for {text}, got {other:?}"),
+        }
+    }
+    bad.send(Message::text("[]")).await.unwrap();
+    assert_eq!(ws_close_code(&mut bad).await, Some(1008));
+
+    // Oversized frame: the connection ends.
+    let mut big = ws_connect(&url).await;
+    let huge = format!(r#"{{"action":"announce","pad":"{}"}}"#, "x".repeat(100_000));
+    let _ = big.send(Message::text(huge)).await;
+    match ws_recv(&mut big).await {
+        Some(TrackerToClient::Failure(f)) => assert_eq!(f.reason, "message too large"),
+        other => panic!("expected a failure for the oversized frame, got {other:?}"),
+    }
+    assert_eq!(ws_close_code(&mut big).await, Some(1008));
+
+    // Flood: far past the burst.
+    let mut flood = ws_connect(&url).await;
+    for i in 0..200u8 {
+        if flood.send(Message::text(announce([100 + (i % 50); 20], 0).to_json())).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(ws_close_code(&mut flood).await, Some(1008));
+
+    // The well-behaved pair still signals.
+    ws_send(&mut good_a, &announce([1; 20], 1)).await;
+    expect_reply(&mut good_a).await;
+    match ws_recv(&mut good_b).await {
+        Some(TrackerToClient::Offer(o)) => assert_eq!(o.peer_id, [1; 20]),
+        other => panic!("good client stopped getting offers: {other:?}"),
+    }
+    let stats = server.stats();
+    assert_eq!(stats["tracker"]["clients_cut_off"].as_u64(), Some(3), "{stats}");
+    assert_eq!(stats["tracker"]["peers"].as_u64(), Some(2), "flooder's peers left");
+}
+
+#[tokio::test]
+async fn silent_clients_time_out_and_stale_peers_expire() {
+    let dir = tracker_site();
+    let server = Server::start(
+        dir.path(),
+        &["--tracker-only", "--ping-interval", "1", "--idle-timeout", "2", "--peer-timeout", "1"],
+    );
+    let mut silent = ws_connect(&server.ws_url()).await;
+    ws_send(&mut silent, &announce([9; 20], 0)).await;
+    // Not reading means not answering pings.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let mut saw_failure = false;
+    loop {
+        match ws_recv(&mut silent).await {
+            Some(TrackerToClient::Failure(f)) => saw_failure |= f.reason.contains("idle"),
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    assert!(saw_failure, "told why before the close");
+
+    // Peer expiry while the connection stays alive (we keep reading, so
+    // pings are answered).
+    let mut quiet = ws_connect(&server.ws_url()).await;
+    ws_send(&mut quiet, &announce([10; 20], 0)).await;
+    expect_reply(&mut quiet).await;
+    assert_eq!(server.stats()["tracker"]["peers"].as_u64(), Some(1));
+    let reader = tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_millis(2500), ws_recv(&mut quiet)).await;
+        quiet
+    });
+    let _quiet = reader.await.unwrap();
+    let stats = server.stats();
+    assert_eq!(stats["tracker"]["peers"].as_u64(), Some(0), "{stats}");
+    assert_eq!(stats["tracker"]["connections"].as_u64(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_connections() {
+    let dir = tracker_site();
+    let server = Server::start(dir.path(), &["--tracker-only"]);
+    let url = server.ws_url();
+    let mut clients = Vec::new();
+    for i in 0..1000u32 {
+        clients.push(tokio::spawn({
+            let url = url.clone();
+            async move {
+                let mut ws = ws_connect(&url).await;
+                let mut id = [0u8; 20];
+                id[..4].copy_from_slice(&i.to_be_bytes());
+                let mut msg = announce(id, 2);
+                if let ClientToTracker::Announce(a) = &mut msg {
+                    a.info_hash[0] = (i % 10) as u8; // ten swarms of 100
+                }
+                ws_send(&mut ws, &msg).await;
+                loop {
+                    if let Some(TrackerToClient::AnnounceReply(_)) = ws_recv(&mut ws).await {
+                        return ws;
+                    }
+                }
+            }
+        }));
+    }
+    let mut open = Vec::new();
+    for c in clients {
+        open.push(c.await.expect("client got its reply"));
+    }
+    let stats = server.stats();
+    let t = &stats["tracker"];
+    assert_eq!(t["connections"].as_u64(), Some(1000));
+    assert_eq!(t["peers"].as_u64(), Some(1000));
+    assert_eq!(t["swarms"].as_u64(), Some(10));
+    assert_eq!(t["announces"].as_u64(), Some(1000));
+    drop(open);
+}
