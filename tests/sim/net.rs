@@ -1,0 +1,91 @@
+//! Links between simulated nodes and to the origin. A data channel is
+//! reliable and ordered (SCTP): a lost packet shows up as a retransmission
+//! delay that holds back everything behind it, not as missing bytes.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use peercdn::engine::Time;
+
+#[derive(Clone, Copy, Debug)]
+pub struct LinkSpec {
+    pub latency: Duration,
+    /// Bytes per second.
+    pub bandwidth: f64,
+    /// Probability that a message needs a retransmission (one extra RTT).
+    pub loss: f64,
+}
+
+#[derive(Default, Clone, Copy)]
+struct LinkState {
+    busy_until: Time,
+    last_arrival: Time,
+}
+
+pub struct Net {
+    pub peer_link: LinkSpec,
+    pub origin_link: LinkSpec,
+    /// Overrides for particular directed links.
+    pub special: HashMap<(usize, usize), LinkSpec>,
+    links: HashMap<(usize, usize), LinkState>,
+    origin: HashMap<usize, LinkState>,
+    rng: u64,
+}
+
+impl Net {
+    pub fn new(peer_link: LinkSpec, origin_link: LinkSpec, seed: u64) -> Net {
+        Net {
+            peer_link,
+            origin_link,
+            special: HashMap::new(),
+            links: HashMap::new(),
+            origin: HashMap::new(),
+            rng: seed | 1,
+        }
+    }
+
+    /// Arrival time of `len` bytes sent now from `from` to `to`.
+    pub fn transmit(&mut self, now: Time, from: usize, to: usize, len: usize) -> Time {
+        let spec = self
+            .special
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(self.peer_link);
+        let lossy = self.chance(spec.loss);
+        let state = self.links.entry((from, to)).or_default();
+        advance(state, now, spec, len, lossy)
+    }
+
+    /// Arrival time of the next `len` bytes of origin responses to `node`
+    /// (all of that node's origin responses share its link).
+    pub fn origin_transmit(&mut self, now: Time, node: usize, len: usize) -> Time {
+        let spec = self.origin_link;
+        let lossy = self.chance(spec.loss);
+        let state = self.origin.entry(node).or_default();
+        advance(state, now, spec, len, lossy)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+fn advance(state: &mut LinkState, now: Time, spec: LinkSpec, len: usize, lossy: bool) -> Time {
+    let tx = Duration::from_secs_f64(len as f64 / spec.bandwidth);
+    let depart = state.busy_until.max(now).after(tx);
+    state.busy_until = depart;
+    let mut arrive = depart.after(spec.latency);
+    if lossy {
+        arrive = arrive.after(spec.latency * 2);
+    }
+    // In order: nothing overtakes a delayed message.
+    arrive = arrive.max(state.last_arrival);
+    state.last_arrival = arrive;
+    arrive
+}

@@ -1,0 +1,106 @@
+//! The swarm scenarios as tests (see tests/sim). In release builds
+//! (`cargo test --release --test swarm`) they run on the 32 MiB asset the
+//! figures are about; debug builds use a 2 MiB asset so a plain
+//! `cargo test` stays fast, and every assertion below is size-independent
+//! (ratios, completeness, zero mismatches).
+
+mod sim;
+
+use sim::scenarios::{run, Report, FULL_ASSET};
+
+const ASSET: u64 = if cfg!(debug_assertions) {
+    2 * 1024 * 1024
+} else {
+    FULL_ASSET
+};
+
+fn scenario(name: &str) -> Report {
+    let report = run(name, ASSET, 7).expect("known scenario");
+    println!("{}", report.to_json());
+    assert!(report.all_complete, "{name}: every visitor completes");
+    assert_eq!(
+        report.bytes_mismatched, 0,
+        "{name}: no wrong byte delivered"
+    );
+    assert_eq!(report.asset_bytes, ASSET);
+    report
+}
+
+#[test]
+fn sequential_visitors_get_their_bytes_from_peers() {
+    let r = scenario("sequential");
+    assert_eq!(r.visitors, 10);
+    assert!(
+        r.min_later_peer_share >= 0.95,
+        "visitors 2..10 >= 95% from peers: {}",
+        r.min_later_peer_share
+    );
+    assert!(
+        r.origin_bytes as f64 <= 1.1 * ASSET as f64,
+        "origin {} bytes",
+        r.origin_bytes
+    );
+    assert!(r.peer_bytes >= 9 * ASSET * 95 / 100);
+}
+
+#[test]
+fn flash_crowd_swarms_instead_of_making_eight_origin_copies() {
+    let r = scenario("flash-crowd");
+    assert_eq!(r.visitors, 8);
+    assert!(
+        r.origin_bytes as f64 <= 1.25 * ASSET as f64,
+        "origin {} bytes",
+        r.origin_bytes
+    );
+    assert!(
+        r.origin_bytes >= ASSET,
+        "someone had to fetch every byte once"
+    );
+}
+
+#[test]
+fn churn_the_only_seeder_leaves_mid_transfer() {
+    let r = scenario("churn");
+    assert_eq!(r.visitors, 3);
+    // The seeder gave at least the first 30% before leaving; the rest came
+    // from the other visitors and the origin, which is used, but not thrice.
+    assert!(r.peer_bytes > 0 && r.origin_bytes > 0);
+    assert!(r.origin_bytes < ASSET, "origin {} bytes", r.origin_bytes);
+}
+
+#[test]
+fn corrupt_peer_is_banned_and_no_bad_byte_is_delivered() {
+    let r = scenario("corrupt-peer");
+    assert_eq!(r.peers_banned, 1);
+    assert_eq!(r.origin_bytes, 0, "the honest seeder covers everything");
+}
+
+#[test]
+fn stalling_peer_is_timed_out_and_the_origin_takes_over() {
+    let r = scenario("stall");
+    assert!(r.request_timeouts >= 1);
+    let origin_time_ms = ASSET * 1000 / (12 * 1024 * 1024);
+    let timeout_ms = 4_000;
+    assert!(
+        r.max_complete_ms <= timeout_ms + 2 * origin_time_ms + 1_000,
+        "took {} ms",
+        r.max_complete_ms
+    );
+    assert_eq!(r.origin_bytes, ASSET);
+}
+
+#[test]
+fn no_peers_means_origin_at_once_within_the_deadline() {
+    let r = scenario("no-peers");
+    assert_eq!(r.origin_bytes, ASSET);
+    assert_eq!(r.peer_bytes, 0);
+    assert_eq!(
+        r.first_origin_ms, 0,
+        "no waiting for peers that do not exist"
+    );
+    assert!(
+        r.max_complete_ms <= r.deadline_ms,
+        "took {} ms",
+        r.max_complete_ms
+    );
+}
