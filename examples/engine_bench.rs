@@ -98,110 +98,149 @@ fn decode(stream: &[u8], g: Geometry) -> (f64, f64, u64) {
 }
 
 /// A seeder and a leecher joined by a lossless in-memory pipe.
+struct Pair {
+    seeder: Engine,
+    leecher: Engine,
+    store: HashMap<u32, Arc<[u8]>>,
+    now: Time,
+    /// Channel messages in flight: (to the leecher?, bytes).
+    pipe: VecDeque<(bool, Vec<u8>)>,
+    delivered: u64,
+    done: bool,
+    /// Time inside `handle` per side (each side is its own tab in real life).
+    seeder_time: Duration,
+    leecher_time: Duration,
+}
+
+impl Pair {
+    fn new(site: &Site) -> Pair {
+        let m = &site.manifest;
+        let mut seeder = Engine::new(m, Config::default(), [1; 20], 1).expect("engine");
+        let leecher = Engine::new(m, Config::default(), [2; 20], 2).expect("engine");
+        let all: Vec<u32> = (0..site.piece_count()).collect();
+        seeder.handle(Time::ZERO, Input::StoreHas { pieces: &all });
+        let store = all.iter().map(|&p| (p, Arc::from(site.piece(p)))).collect();
+        Pair {
+            seeder,
+            leecher,
+            store,
+            now: Time::ZERO,
+            pipe: VecDeque::new(),
+            delivered: 0,
+            done: false,
+            seeder_time: Duration::ZERO,
+            leecher_time: Duration::ZERO,
+        }
+    }
+
+    fn start(&mut self, site: &Site) {
+        let end = site.asset_len(site.big);
+        let deadline = Time::from_millis(600_000);
+        let want = Input::Want {
+            id: 1,
+            asset: site.big,
+            start: 0,
+            end,
+            deadline,
+        };
+        self.leecher.handle(self.now, want);
+        self.seeder
+            .handle(self.now, Input::PeerConnected { peer: 2 });
+        self.leecher
+            .handle(self.now, Input::PeerConnected { peer: 1 });
+    }
+
+    /// Carries out both engines' outputs.
+    fn drain(&mut self) {
+        while let Some(out) = self.seeder.poll_output() {
+            match out {
+                Output::Send { bytes, .. } => self.pipe.push_back((true, bytes)),
+                Output::ReadPiece { piece } => {
+                    let data = self.store.get(&piece).cloned();
+                    let t = Instant::now();
+                    let read = Input::PieceRead {
+                        piece,
+                        data: data.as_deref(),
+                    };
+                    self.seeder.handle(self.now, read);
+                    self.seeder_time += t.elapsed();
+                }
+                _ => {}
+            }
+        }
+        while let Some(out) = self.leecher.poll_output() {
+            match out {
+                Output::Send { bytes, .. } => self.pipe.push_back((false, bytes)),
+                Output::PieceVerified { data, .. } => self.delivered += data.len() as u64,
+                Output::WantDone { .. } => self.done = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// Delivers the next channel message; false when nothing is in flight.
+    fn step(&mut self) -> bool {
+        let Some((to_leecher, bytes)) = self.pipe.pop_front() else {
+            return false;
+        };
+        // Time advances as a 30 MiB/s channel would carry the bytes.
+        let wire_time = Duration::from_secs_f64(bytes.len() as f64 / (30.0 * MIB));
+        self.now = self.now.after(wire_time);
+        let t = Instant::now();
+        if to_leecher {
+            self.leecher.handle(
+                self.now,
+                Input::PeerData {
+                    peer: 1,
+                    bytes: &bytes,
+                },
+            );
+            self.leecher_time += t.elapsed();
+        } else {
+            self.seeder.handle(
+                self.now,
+                Input::PeerData {
+                    peer: 2,
+                    bytes: &bytes,
+                },
+            );
+            self.seeder_time += t.elapsed();
+        }
+        true
+    }
+}
+
 fn engine_pair(site: &Site) {
     let hash_started = Instant::now();
     for p in 0..site.piece_count() {
         std::hint::black_box(peercdn::manifest::sha1(site.piece(p)));
     }
     let hash_ms = hash_started.elapsed().as_secs_f64() * 1000.0;
-
-    let m = &site.manifest;
-    let mut seeder = Engine::new(m, Config::default(), [1; 20], 1).expect("engine");
-    let mut leecher = Engine::new(m, Config::default(), [2; 20], 2).expect("engine");
-    let all: Vec<u32> = (0..site.piece_count()).collect();
-    let mut now = Time::ZERO;
-    seeder.handle(now, Input::StoreHas { pieces: &all });
-    let store: HashMap<u32, Arc<[u8]>> =
-        all.iter().map(|&p| (p, Arc::from(site.piece(p)))).collect();
-    let end = site.asset_len(site.big);
+    let mut pair = Pair::new(site);
     let started = Instant::now();
-    leecher.handle(
-        now,
-        Input::Want {
-            id: 1,
-            asset: site.big,
-            start: 0,
-            end,
-            deadline: Time::from_millis(600_000),
-        },
-    );
-    seeder.handle(now, Input::PeerConnected { peer: 2 });
-    leecher.handle(now, Input::PeerConnected { peer: 1 });
-    let mut done = false;
-    let mut pipe: VecDeque<(bool, Vec<u8>)> = VecDeque::new();
-    let mut delivered = 0u64;
-    // Time inside `handle` for peer data, per side (each side is its own
-    // browser tab in real life).
-    let (mut seeder_time, mut leecher_time) = (Duration::ZERO, Duration::ZERO);
-    while !done {
-        // Time advances as a 30 MiB/s channel would carry the bytes.
-        while let Some(out) = seeder.poll_output() {
-            match out {
-                Output::Send { bytes, .. } => pipe.push_back((true, bytes)),
-                Output::ReadPiece { piece } => {
-                    let data = store.get(&piece).cloned();
-                    let t = Instant::now();
-                    seeder.handle(
-                        now,
-                        Input::PieceRead {
-                            piece,
-                            data: data.as_deref(),
-                        },
-                    );
-                    seeder_time += t.elapsed();
-                }
-                _ => {}
-            }
-        }
-        while let Some(out) = leecher.poll_output() {
-            match out {
-                Output::Send { bytes, .. } => pipe.push_back((false, bytes)),
-                Output::PieceVerified { data, .. } => delivered += data.len() as u64,
-                Output::WantDone { .. } => done = true,
-                _ => {}
-            }
-        }
-        let Some((to_leecher, bytes)) = pipe.pop_front() else {
+    pair.start(site);
+    loop {
+        pair.drain();
+        if pair.done || !pair.step() {
             break;
-        };
-        now = now.after(Duration::from_secs_f64(bytes.len() as f64 / (30.0 * MIB)));
-        let t = Instant::now();
-        if to_leecher {
-            leecher.handle(
-                now,
-                Input::PeerData {
-                    peer: 1,
-                    bytes: &bytes,
-                },
-            );
-            leecher_time += t.elapsed();
-        } else {
-            seeder.handle(
-                now,
-                Input::PeerData {
-                    peer: 2,
-                    bytes: &bytes,
-                },
-            );
-            seeder_time += t.elapsed();
         }
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mib = delivered as f64 / MIB;
+    let mib = pair.delivered as f64 / MIB;
     println!(
         concat!(
             "{{\"bench\":\"engine-pair\",\"complete\":{},\"delivered_mib\":{:.1},\"cpu_ms\":{:.1},",
             "\"ms_per_mib\":{:.3},\"sha1_ms_per_mib\":{:.3},\"engine_mib_per_s\":{:.0},",
             "\"ratio_to_30_mib_s_channel\":{:.1},\"seeder_ms_per_mib\":{:.3},\"leecher_ms_per_mib\":{:.3}}}"
         ),
-        done,
+        pair.done,
         mib,
         ms,
         ms / mib,
         hash_ms / mib,
         mib / (ms / 1000.0),
         mib / (ms / 1000.0) / 30.0,
-        seeder_time.as_secs_f64() * 1000.0 / mib,
-        leecher_time.as_secs_f64() * 1000.0 / mib,
+        pair.seeder_time.as_secs_f64() * 1000.0 / mib,
+        pair.leecher_time.as_secs_f64() * 1000.0 / mib,
     );
 }

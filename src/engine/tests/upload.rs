@@ -1,0 +1,202 @@
+//! Uploading: bounded request queues, choking, leech-only, the upload
+//! cap, and ut_metadata served to a client that knows only the info hash.
+
+use std::time::Duration;
+
+use super::*;
+
+#[test]
+fn a_request_flood_stays_bounded() {
+    let s = site();
+    let cfg = Config {
+        max_peer_requests: 8,
+        ..Config::default()
+    };
+    let mut e = seeded(&s, cfg);
+    let mut remote = Remote::new(&s, 9);
+    remote.connect(&mut e, 1, Time::ZERO);
+    // Requests while choked are dropped.
+    send(
+        &mut e,
+        1,
+        Time::ZERO,
+        Message::Request {
+            index: 0,
+            begin: 0,
+            length: 16384,
+        },
+    );
+    assert_eq!(e.queued_requests(), 0);
+    let out = send(&mut e, 1, Time::ZERO, Message::Interested);
+    assert!(remote.read(&out, 1).iter().any(|m| m.contains("Unchoke")));
+    let mut flood = Vec::new();
+    for i in 0..50_000u32 {
+        Message::Request {
+            index: i % 7,
+            begin: 0,
+            length: 500,
+        }
+        .encode_into(&mut flood);
+    }
+    let mut sent = 0usize;
+    for chunk in flood.chunks(60_000) {
+        e.handle(
+            Time::ZERO,
+            Input::PeerData {
+                peer: 1,
+                bytes: chunk,
+            },
+        );
+        assert!(e.queued_requests() <= 8, "queue bounded");
+        for out in answer_reads(&mut e, &s, Time::ZERO) {
+            if let Output::Send { bytes, .. } = out {
+                sent += bytes.len();
+            }
+        }
+    }
+    assert!(e.stats().requests_dropped > 40_000);
+    assert!(sent > 0 && e.peer_count() == 1);
+}
+
+#[test]
+fn ut_metadata_serves_the_info_dictionary_to_a_magnet_client() {
+    let s = site();
+    let mut e = seeded(&s, Config::default());
+    let mut remote = Remote::new(&s, 5);
+    let (out, msgs) = remote.connect(&mut e, 1, Time::ZERO);
+    assert!(msgs[0].starts_with("Handshake"), "{msgs:?}");
+    // Find the engine's extension handshake and our ut_metadata id there.
+    let stream: Vec<u8> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send { peer: 1, bytes } => Some(bytes.as_slice()),
+            _ => None,
+        })
+        .flatten()
+        .copied()
+        .collect();
+    let ext = extended_handshake(&stream).expect("extension handshake");
+    let their_id = ext.id_of("ut_metadata").unwrap();
+    let size = ext.metadata_size.unwrap();
+    let ours = ExtendedHandshake {
+        extensions: [("ut_metadata".into(), 3)].into(),
+        ..Default::default()
+    };
+    send(
+        &mut e,
+        1,
+        Time::ZERO,
+        Message::Extended {
+            ext_id: 0,
+            payload: &ours.to_bytes(),
+        },
+    );
+    let mut asm = MetadataAssembler::new(e.info_hash, size).unwrap();
+    for piece in asm.missing().collect::<Vec<_>>() {
+        let req = MetadataMessage::Request { piece }.to_bytes();
+        let out = send(
+            &mut e,
+            1,
+            Time::ZERO,
+            Message::Extended {
+                ext_id: their_id,
+                payload: &req,
+            },
+        );
+        for o in &out {
+            let Output::Send { bytes, .. } = o else {
+                continue;
+            };
+            let Ok(Message::Extended { ext_id: 3, payload }) = Message::try_from(&bytes[4..])
+            else {
+                continue;
+            };
+            if let Ok(MetadataMessage::Data {
+                piece,
+                total_size,
+                data,
+            }) = MetadataMessage::try_from(payload)
+            {
+                asm.accept(piece, total_size, data).unwrap();
+            }
+        }
+    }
+    assert_eq!(asm.finish().unwrap(), Some(s.info.clone()));
+    // Wrong metadata is refused outright.
+    assert_eq!(
+        e.set_metadata(b"d1:ai1ee"),
+        Err(EngineError::MetadataMismatch)
+    );
+}
+
+fn extended_handshake(bytes: &[u8]) -> Option<ExtendedHandshake> {
+    let mut rest = bytes.get(68..)?;
+    while rest.len() >= 4 {
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        if let Ok(Message::Extended { ext_id: 0, payload }) =
+            Message::try_from(rest.get(4..4 + len)?)
+        {
+            return ExtendedHandshake::try_from(payload).ok();
+        }
+        rest = &rest[4 + len..];
+    }
+    None
+}
+
+#[test]
+fn leech_only_never_unchokes() {
+    let s = site();
+    let mut leech = seeded(
+        &s,
+        Config {
+            leech_only: true,
+            ..Config::default()
+        },
+    );
+    let mut remote = Remote::new(&s, 3);
+    remote.connect(&mut leech, 1, Time::ZERO);
+    let out = send(&mut leech, 1, Time::ZERO, Message::Interested);
+    assert!(!remote.read(&out, 1).iter().any(|m| m.contains("Unchoke")));
+}
+
+#[test]
+fn the_upload_rate_is_capped() {
+    let s = site();
+    let rate = 32 * 1024;
+    let mut e = seeded(
+        &s,
+        Config {
+            upload_rate: Some(rate),
+            ..Config::default()
+        },
+    );
+    let mut remote = Remote::new(&s, 3);
+    remote.connect(&mut e, 1, Time::ZERO);
+    send(&mut e, 1, Time::ZERO, Message::Interested);
+    let mut now = Time::ZERO;
+    for i in 0..6 {
+        let req = Message::Request {
+            index: i,
+            begin: 0,
+            length: 16384,
+        }
+        .to_bytes();
+        e.handle(
+            now,
+            Input::PeerData {
+                peer: 1,
+                bytes: &req,
+            },
+        );
+        answer_reads(&mut e, &s, now);
+    }
+    // Serve for 2 virtual seconds, waking when the engine asks.
+    while let Some(t) = e.poll_timeout().filter(|&t| t <= Time::from_millis(2000)) {
+        now = t.max(now.after(Duration::from_millis(1)));
+        e.handle(now, Input::Timer);
+        answer_reads(&mut e, &s, now);
+    }
+    let up = e.stats().uploaded;
+    // One second of burst plus two seconds of rate, never more.
+    assert!(up <= 3 * rate && up >= rate, "uploaded {up}");
+}
