@@ -23,6 +23,10 @@ fn scenario(name: &str) -> Report {
         "{name}: no wrong byte delivered"
     );
     assert_eq!(report.asset_bytes, ASSET);
+    assert_eq!(
+        report.origin_overlaps, 0,
+        "{name}: a piece is never at the origin twice at once"
+    );
     report
 }
 

@@ -275,7 +275,9 @@ impl Engine {
             self.rechoke();
             self.next_rechoke = self.now.after(self.cfg.rechoke_interval);
         }
-        if self.reschedule || self.wants_urgency_changed() {
+        // Evaluated first: it marks wants urgent even when we reschedule anyway.
+        let urgent = self.wants_urgency_changed();
+        if self.reschedule || urgent {
             self.reschedule = false;
             self.update_wants();
             self.schedule_origin();

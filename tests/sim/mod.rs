@@ -43,7 +43,11 @@ pub struct Node {
     pub mismatched: u64,
     pub banned: Vec<usize>,
     pub first_origin_at: Option<Time>,
+    /// Origin requests that overlapped one still in flight (must stay 0).
+    pub origin_overlaps: u64,
     cancelled: BTreeSet<u64>,
+    /// Pieces `first..end` of each origin request in flight.
+    origin_active: HashMap<u64, (u64, u64)>,
 }
 
 #[derive(Debug)]
@@ -132,7 +136,9 @@ impl Sim {
             mismatched: 0,
             banned: Vec::new(),
             first_origin_at: None,
+            origin_overlaps: 0,
             cancelled: BTreeSet::new(),
+            origin_active: HashMap::new(),
         });
         self.nodes.len() - 1
     }
@@ -214,6 +220,7 @@ impl Sim {
             } => self.fetch_origin(node, id, asset, start, end),
             Output::CancelOrigin { id } => {
                 self.nodes[node].cancelled.insert(id);
+                self.nodes[node].origin_active.remove(&id);
             }
             Output::PieceVerified {
                 piece,
@@ -270,6 +277,17 @@ impl Sim {
 
     fn fetch_origin(&mut self, node: usize, id: u64, asset: u32, start: u64, end: u64) {
         self.nodes[node].first_origin_at.get_or_insert(self.now);
+        let a = &self.site.manifest.assets[asset as usize];
+        let pl = self.site.manifest.piece_length;
+        let pieces = (a.first_piece + start / pl, a.first_piece + end.div_ceil(pl));
+        let n = &mut self.nodes[node];
+        let overlapping = n
+            .origin_active
+            .values()
+            .filter(|(f, e)| pieces.0 < *e && *f < pieces.1)
+            .count();
+        n.origin_overlaps += overlapping as u64;
+        n.origin_active.insert(id, pieces);
         let bytes = self.site.asset_bytes(asset, start, end).to_vec();
         let chunks: Vec<Vec<u8>> = bytes.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
         let count = chunks.len();
@@ -371,6 +389,7 @@ impl Sim {
                 self.origin_bytes += bytes.len() as u64;
                 self.input(node, Input::OriginData { id, bytes: &bytes });
                 if last {
+                    self.nodes[node].origin_active.remove(&id);
                     self.input(node, Input::OriginDone { id });
                 }
             }

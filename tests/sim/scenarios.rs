@@ -40,6 +40,8 @@ pub struct Report {
     /// Latest first origin request after joining (no-peers: 0 = no wait).
     pub first_origin_ms: u64,
     pub deadline_ms: u64,
+    /// Origin requests overlapping one in flight at the same visitor.
+    pub origin_overlaps: u64,
     /// Host CPU time the whole simulation took.
     pub wall_ms: u64,
 }
@@ -51,7 +53,7 @@ impl Report {
                 "{{\"scenario\":\"{}\",\"visitors\":{},\"asset_bytes\":{},\"origin_bytes\":{},",
                 "\"peer_bytes\":{},\"all_complete\":{},\"bytes_mismatched\":{},\"max_complete_ms\":{},",
                 "\"min_later_peer_share\":{:.4},\"peers_banned\":{},\"request_timeouts\":{},",
-                "\"first_origin_ms\":{},\"deadline_ms\":{},\"origin_ratio\":{:.4},\"wall_ms\":{}}}"
+                "\"first_origin_ms\":{},\"deadline_ms\":{},\"origin_ratio\":{:.4},\"origin_overlaps\":{},\"wall_ms\":{}}}"
             ),
             self.scenario,
             self.visitors,
@@ -67,6 +69,7 @@ impl Report {
             self.first_origin_ms,
             self.deadline_ms,
             self.origin_bytes as f64 / self.asset_bytes.max(1) as f64,
+            self.origin_overlaps,
             self.wall_ms,
         )
     }
@@ -233,6 +236,7 @@ fn report(sim: &Sim, name: &str, visitors: &[usize]) -> Report {
         } else {
             DEADLINE.as_millis() as u64
         },
+        origin_overlaps: sim.nodes.iter().map(|n| n.origin_overlaps).sum(),
         wall_ms: 0,
     }
 }

@@ -200,3 +200,91 @@ fn protocol_violations_drop_the_peer_and_limits_hold() {
         error: WantError::BadRange
     }));
 }
+
+/// A peer with every piece that has unchoked us; returns the messages the
+/// engine sent it.
+fn unchoking_seed(e: &mut Engine, s: &Site) -> (Remote, Vec<String>) {
+    let mut remote = Remote::new(s, 6);
+    remote.connect(e, 1, Time::ZERO);
+    send(e, 1, Time::ZERO, Message::Bitfield(&[0xfe]));
+    let out = send(e, 1, Time::ZERO, Message::Unchoke);
+    let msgs = remote.read(&out, 1);
+    (remote, msgs)
+}
+
+fn requested_pieces(msgs: &[String]) -> Vec<u32> {
+    let mut pieces: Vec<u32> = Vec::new();
+    for m in msgs.iter().filter(|m| m.contains("Request {")) {
+        let index = m.split("index: ").nth(1).and_then(|r| r.split(',').next());
+        let index = index.and_then(|i| i.parse().ok()).unwrap();
+        if pieces.last() != Some(&index) {
+            pieces.push(index);
+        }
+    }
+    pieces
+}
+
+#[test]
+fn the_wanted_range_comes_first_and_in_order_then_the_rest_of_the_asset() {
+    let s = site();
+    let mut e = engine(&s, Config::default());
+    let (mut remote, _) = unchoking_seed(&mut e, &s);
+    // Asset 1 is pieces 3..7; bytes 20000..40000 are pieces 4 and 5.
+    let deadline = Time::from_millis(60_000);
+    e.handle(
+        Time::ZERO,
+        Input::Want {
+            id: 1,
+            asset: 1,
+            start: 20_000,
+            end: 40_000,
+            deadline,
+        },
+    );
+    let out = drain(&mut e);
+    let pieces = requested_pieces(&remote.read(&out, 1));
+    assert_eq!(&pieces[..2], &[4, 5], "{pieces:?}");
+    let mut rest = pieces[2..].to_vec();
+    rest.sort_unstable();
+    assert_eq!(
+        rest,
+        vec![3, 6],
+        "the rest of the asset, nothing of asset 0"
+    );
+    let origin = out.iter().any(|o| matches!(o, Output::FetchOrigin { .. }));
+    assert!(!origin, "a peer has it and the deadline is far: no origin");
+}
+
+#[test]
+fn a_near_deadline_goes_to_the_origin_even_when_a_peer_has_the_pieces() {
+    let s = site();
+    let mut e = engine(&s, Config::default());
+    let (_, msgs) = unchoking_seed(&mut e, &s);
+    assert!(requested_pieces(&msgs).is_empty(), "nothing wanted yet");
+    let deadline = Time::from_millis(1_000);
+    e.handle(
+        Time::ZERO,
+        Input::Want {
+            id: 1,
+            asset: 1,
+            start: 0,
+            end: 50_000,
+            deadline,
+        },
+    );
+    let out = drain(&mut e);
+    let fetch = out.iter().find_map(|o| match o {
+        Output::FetchOrigin {
+            asset: 1,
+            start,
+            end,
+            ..
+        } => Some((*start, *end)),
+        _ => None,
+    });
+    assert_eq!(
+        fetch,
+        Some((0, 50_000)),
+        "urgent: rescue from the origin at once"
+    );
+}
