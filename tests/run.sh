@@ -11,6 +11,7 @@ step "setup"
 ensure_wasm_target
 ensure_npm_packages
 ensure_chromium
+ensure_wasm_bindgen
 
 step "format and lints (native and wasm32)"
 cargo fmt --all -- --check
@@ -28,4 +29,6 @@ cargo build -p peercdn-cli
 node --test tests/interop/
 
 step "browser tests (Chromium, inside an isolated network namespace)"
+rm -rf target/e2e-runtime
+bash worker/build.sh target/e2e-runtime
 tests/e2e/lib/netns.sh node --test tests/e2e/

@@ -39,8 +39,3 @@ ensure_wasm_bindgen() {
     cargo install wasm-bindgen-cli --version "$want"
   fi
 }
-
-# wasm-opt, from Debian's binaryen.
-ensure_wasm_opt() {
-  command -v wasm-opt >/dev/null || { apt-get update -q && apt-get install -y -q binaryen; }
-}

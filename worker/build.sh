@@ -2,7 +2,7 @@
 # Builds peercdn's browser runtime and installs it into a site directory:
 #   <site>/sw.js                   the service worker bootstrap
 #   <site>/peercdn/peercdn.js      wasm-bindgen glue (--target no-modules)
-#   <site>/peercdn/peercdn_bg.wasm the wasm, optimised with wasm-opt -Oz
+#   <site>/peercdn/peercdn_bg.wasm the wasm, optimised with wasm-opt -Oz (npm binaryen)
 # Usage: bash worker/build.sh <site-dir>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ site=${1:?usage: worker/build.sh <site-dir>}
 source tests/setup.sh
 ensure_wasm_target
 ensure_wasm_bindgen
-ensure_wasm_opt
+ensure_npm_packages # binaryen's wasm-opt: Debian's is too old for today's wasm
 
 cargo build --release --target wasm32-unknown-unknown -q
 out=$(mktemp -d)
@@ -18,7 +18,7 @@ trap 'rm -rf "$out"' EXIT
 wasm-bindgen --target no-modules --no-typescript --out-dir "$out" --out-name peercdn \
   target/wasm32-unknown-unknown/release/peercdn.wasm
 mkdir -p "$site/peercdn"
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/peercdn_bg.wasm" -o "$site/peercdn/peercdn_bg.wasm"
 cp "$out/peercdn.js" "$site/peercdn/peercdn.js"

@@ -50,6 +50,17 @@ impl Context {
         }
         self.manifest.asset(path)
     }
+
+    /// The manifest page a navigation opens: the asset itself, or the
+    /// directory's `index.html`.
+    pub fn page_for_url(&self, url: &str) -> Option<&AssetEntry> {
+        let url = url.split(['#', '?']).next()?;
+        if url.ends_with('/') {
+            self.asset_for_url(&format!("{url}index.html"))
+        } else {
+            self.asset_for_url(url)
+        }
+    }
 }
 
 async fn load_manifest(

@@ -3,8 +3,10 @@
 //! `handleFetch` decides synchronously: it returns a promise of the response
 //! for a same-scope GET of a manifest asset (the bootstrap passes it to
 //! `respondWith`, with a plain `fetch` as the fallback should it reject),
-//! and `undefined` for everything else, navigations included, which then go
-//! to the network untouched.
+//! and `undefined` for everything else, which then goes to the network
+//! untouched. Navigations to a manifest page go to the network first, and
+//! only when it fails (offline) are answered from the pieces, so pages stay
+//! fresh online and the site still opens offline.
 
 use std::rc::Rc;
 
@@ -14,7 +16,7 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::{FetchEvent, Headers, ReadableStream, Request, RequestMode, Response, ResponseInit};
 
 use super::context::Context;
-use super::js::{error, JsResult};
+use super::js::{error, resolve, JsResult};
 use super::source::AssetSource;
 use super::store::{cache_name, delete_other_swarms};
 use crate::manifest::AssetEntry;
@@ -56,13 +58,24 @@ impl Worker {
     #[wasm_bindgen(js_name = handleFetch)]
     pub fn handle_fetch(&self, event: &FetchEvent) -> Option<Promise> {
         let request = event.request();
-        if request.method() != "GET" || request.mode() == RequestMode::Navigate {
+        if request.method() != "GET" {
             return None;
         }
-        let asset = self.context.asset_for_url(&request.url())?.clone();
-        let context = self.context.clone();
-        let event = event.clone();
+        let navigate = request.mode() == RequestMode::Navigate;
+        let asset = if navigate {
+            self.context.page_for_url(&request.url())?
+        } else {
+            self.context.asset_for_url(&request.url())?
+        };
+        let (asset, context, event) = (asset.clone(), self.context.clone(), event.clone());
         Some(future_to_promise(async move {
+            if navigate {
+                let online =
+                    resolve::<Response>(context.global.fetch_with_request(&request), "fetch").await;
+                if let Ok(response) = online {
+                    return Ok(response.into());
+                }
+            }
             respond(context, &event, &request, asset)
                 .await
                 .map(JsValue::from)

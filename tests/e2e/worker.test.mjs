@@ -32,7 +32,7 @@ test('service worker: origin once, then Cache Storage; ranges; offline', async (
     assert.equal(whole.status, 200)
     assert.equal(whole.length, BIG.length)
     assert.equal(whole.sha256, sha256(BIG))
-    const afterFirst = (await origin.stats()).origin.paths['media/big.bin']
+    const afterFirst = await origin.bytesServed('media/big.bin')
     assert.equal(afterFirst, BIG.length, 'the origin sent each byte once')
 
     const again = await fetchInPage(page, 'media/big.bin')
@@ -41,7 +41,7 @@ test('service worker: origin once, then Cache Storage; ranges; offline', async (
     assert.equal(ranged.status, 206)
     assert.equal(ranged.contentRange, `bytes 1000000-2100000/${BIG.length}`)
     assert.equal(ranged.sha256, sha256(BIG.subarray(1000000, 2100001)))
-    assert.equal((await origin.stats()).origin.paths['media/big.bin'], afterFirst, 'later reads come from Cache Storage')
+    assert.equal(await origin.bytesServed('media/big.bin'), afterFirst, 'later reads come from Cache Storage')
 
     const css = await fetchInPage(page, 'css/style.css')
     assert.equal(css.contentType, 'text/css')
@@ -49,6 +49,16 @@ test('service worker: origin once, then Cache Storage; ranges; offline', async (
 
     const missing = await fetchInPage(page, 'media/big.bin', `bytes=${BIG.length}-`)
     assert.equal(missing.status, 416)
+
+    // Offline: the page itself (network first, then its pieces) and every
+    // asset read before come from Cache Storage.
+    await fetchInPage(page, 'visitor.html')
+    await context.setOffline(true)
+    await page.reload()
+    assert.equal(await page.evaluate(() => window.controlled), true)
+    const offline = await fetchInPage(page, 'media/big.bin', 'bytes=5-')
+    assert.equal(offline.sha256, sha256(BIG.subarray(5)))
+    assert.equal((await fetchInPage(page, 'css/style.css')).sha256, css.sha256)
   } finally {
     await context.close()
     await origin.close()

@@ -46,6 +46,11 @@ export async function startOrigin (dir, args = []) {
       const response = await fetch(new URL('_peercdn/stats', url))
       return response.json()
     },
+    /** Body bytes the origin has sent for the site file at `path` (relative, as in peercdn.json). */
+    async bytesServed (path) {
+      const { origin } = await this.stats()
+      return origin.paths['/' + path] ?? 0
+    },
     close () {
       return new Promise((resolve) => {
         if (child.exitCode !== null) return resolve()
