@@ -2,6 +2,8 @@
 //! bytes laid out exactly as `peercdn build` lays them out (BEP 47 padding
 //! after every asset but the last), and its verified manifest.
 
+#![allow(dead_code)]
+
 use peercdn::manifest::{
     choose_piece_length, sha1, InfoDict, PieceLayout, SiteManifest, TorrentFile, VerifiedManifest,
 };
