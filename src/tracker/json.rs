@@ -219,9 +219,11 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let run = self.pos;
-            while matches!(self.peek(), Some(c) if c != b'"' && c != b'\\' && c >= 0x20) {
-                self.pos += 1;
-            }
+            let rest = &self.bytes[run..];
+            self.pos += rest
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .unwrap_or(rest.len());
             // The input is a &str and runs stop only at ASCII bytes, so
             // every run is whole UTF-8.
             out.push_str(
@@ -298,26 +300,34 @@ impl Parser<'_> {
 }
 
 /// Appends `text` as a JSON string, escaping like `JSON.stringify`.
+/// Copies unescaped runs whole: SDP is most of a tracker's traffic.
 pub fn write_str(out: &mut String, text: &str) {
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                let n = u32::from(c);
-                out.push_str("\\u00");
-                out.push(char::from(b"0123456789abcdef"[(n >> 4) as usize]));
-                out.push(char::from(b"0123456789abcdef"[(n & 15) as usize]));
-            }
-            c => out.push(c),
+    let mut run = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Every byte matched above is ASCII, so `i` is a char boundary.
+        out.push_str(&text[run..i]);
+        if escaped.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        } else {
+            out.push_str(escaped);
         }
+        run = i + 1;
     }
+    out.push_str(&text[run..]);
     out.push('"');
 }
 

@@ -47,7 +47,8 @@ impl SiteFiles {
     pub async fn respond(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
         if method != Method::GET && method != Method::HEAD {
             let mut resp = StatusCode::METHOD_NOT_ALLOWED.into_response();
-            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return resp;
         }
         let Some(components) = url_components(uri.path()) else {
@@ -89,11 +90,21 @@ impl SiteFiles {
         let (status, span) = match range {
             RangeRequest::Unsatisfiable => {
                 let mut resp = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-                set(resp.headers_mut(), header::CONTENT_RANGE, &format!("bytes */{}", found.len));
+                set(
+                    resp.headers_mut(),
+                    header::CONTENT_RANGE,
+                    &format!("bytes */{}", found.len),
+                );
                 return resp;
             }
             RangeRequest::Full if found.len == 0 => (StatusCode::OK, None),
-            RangeRequest::Full => (StatusCode::OK, Some(ByteRange { start: 0, end: found.len - 1 })),
+            RangeRequest::Full => (
+                StatusCode::OK,
+                Some(ByteRange {
+                    start: 0,
+                    end: found.len - 1,
+                }),
+            ),
             RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
         };
         let body = match (method == Method::HEAD, span) {
@@ -106,9 +117,20 @@ impl SiteFiles {
         let mut resp = Response::new(body);
         *resp.status_mut() = status;
         let h = resp.headers_mut();
-        set(h, header::CONTENT_TYPE, &content_type::for_path(&found.path));
-        set(h, header::CONTENT_LENGTH, &span.map_or(0, |r| r.len()).to_string());
-        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        set(
+            h,
+            header::CONTENT_TYPE,
+            &content_type::for_path(&found.path),
+        );
+        set(
+            h,
+            header::CONTENT_LENGTH,
+            &span.map_or(0, |r| r.len()).to_string(),
+        );
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         if let (StatusCode::PARTIAL_CONTENT, Some(r)) = (status, span) {
             let value = format!("bytes {}-{}/{}", r.start, r.end, found.len);
             set(h, header::CONTENT_RANGE, &value);
@@ -180,7 +202,9 @@ fn url_components(path: &str) -> Option<Vec<String>> {
     let raw: Vec<&str> = rest.split('/').collect();
     let mut out = Vec::with_capacity(raw.len());
     for (i, segment) in raw.iter().enumerate() {
-        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+        let decoded = percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()?;
         let bad = decoded.starts_with('.')
             || decoded.contains(['/', '\\', '\0'])
             || (decoded.is_empty() && i + 1 != raw.len());
@@ -201,14 +225,22 @@ fn redirect_to_dir(uri: &Uri) -> Response {
 
 /// Strong enough for a static file: size and modification time.
 fn etag(len: u64, modified: SystemTime) -> String {
-    let nanos = modified.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let nanos = modified
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!("\"{len:x}-{nanos:x}\"")
 }
 
 /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 13.2.2).
 fn not_modified(headers: &HeaderMap, etag: &str, modified: SystemTime) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag);
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == etag);
     }
     let since = headers
         .get(header::IF_MODIFIED_SINCE)
@@ -239,11 +271,27 @@ mod tests {
 
     #[test]
     fn refuses_paths_that_could_escape() {
-        for bad in ["/../etc/passwd", "/a/%2e%2e/b", "/.git/config", "/a%2fb", "/a%5cb", "/a//b", "/%00", "/%ff", "nolead"] {
+        for bad in [
+            "/../etc/passwd",
+            "/a/%2e%2e/b",
+            "/.git/config",
+            "/a%2fb",
+            "/a%5cb",
+            "/a//b",
+            "/%00",
+            "/%ff",
+            "nolead",
+        ] {
             assert_eq!(url_components(bad), None, "{bad}");
         }
-        assert_eq!(url_components("/img/a%20b.png"), Some(vec!["img".into(), "a b.png".into()]));
-        assert_eq!(url_components("/dir/"), Some(vec!["dir".into(), String::new()]));
+        assert_eq!(
+            url_components("/img/a%20b.png"),
+            Some(vec!["img".into(), "a b.png".into()])
+        );
+        assert_eq!(
+            url_components("/dir/"),
+            Some(vec!["dir".into(), String::new()])
+        );
         assert_eq!(url_components("/"), Some(vec![String::new()]));
     }
 }

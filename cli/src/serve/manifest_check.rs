@@ -78,6 +78,9 @@ mod tests {
             .unwrap()
             .set_modified(old - std::time::Duration::from_secs(60))
             .unwrap();
-        assert_eq!(check(dir.path()), ManifestStatus::Stale(dir.path().join("a.txt")));
+        assert_eq!(
+            check(dir.path()),
+            ManifestStatus::Stale(dir.path().join("a.txt"))
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -95,9 +95,8 @@ fn ensure_manifest(args: &ServeArgs, root: &std::path::Path) -> Result<()> {
 async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let stats = Arc::new(OriginStats::default());
-    let tracker = (!args.no_tracker).then(|| {
-        Tracker::new(args.tracker.limits(), random_seed(), shutdown_rx.clone())
-    });
+    let tracker = (!args.no_tracker)
+        .then(|| Tracker::new(args.tracker.limits(), random_seed(), shutdown_rx.clone()));
     let files = (!args.tracker_only).then(|| SiteFiles {
         root,
         stats: Arc::clone(&stats),
@@ -118,7 +117,10 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
     let addr = listener.local_addr()?;
     print_banner(&app, addr);
     if let Some(tracker) = &tracker {
-        tokio::spawn(expire_peers(Arc::clone(tracker), args.tracker.limits().peer_timeout));
+        tokio::spawn(expire_peers(
+            Arc::clone(tracker),
+            args.tracker.limits().peer_timeout,
+        ));
     }
     let mut drain_rx = shutdown_rx.clone();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -205,9 +207,9 @@ async fn stats_route(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     Json(app.stats.to_json(tracker))
 }
 
-async fn announce_route(State(app): State<Arc<App>>, ws: WebSocketUpgrade) -> Response {
+async fn announce_route(State(app): State<Arc<App>>, req: Request) -> Response {
     match &app.tracker {
-        Some(tracker) => Arc::clone(tracker).upgrade(ws),
+        Some(tracker) => Arc::clone(tracker).upgrade(req),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

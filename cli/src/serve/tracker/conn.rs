@@ -1,63 +1,73 @@
 //! One task per tracker WebSocket: reads frames, enforces the per-connection
-//! bounds (message rate, invalid messages, idle time; frame size is enforced
-//! by the WebSocket layer), and writes replies and relayed messages.
+//! bounds (message size, message rate, invalid messages, idle time, a
+//! client that stops reading), and writes replies and relayed messages.
 //!
 //! A client that breaks a bound gets a `failure reason` when there is one to
 //! give, then a close frame with code 1008 (policy violation); its peers
 //! leave their swarms at once. Nothing it does reaches other connections
 //! beyond the messages the protocol relays.
+//!
+//! Memory: between messages a connection holds no read buffer (see
+//! [`frame`](super::frame)) and an empty outbox; reads go through a small
+//! buffer inside the task, and only a frame in progress is kept.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::FutureExt;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use peercdn::tracker::{ClientToTracker, Failure, TrackerToClient};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::MissedTickBehavior;
 
-use super::state::{ConnId, Outbox};
-use super::Tracker;
+use super::frame::{self, Decoder, FrameError, Incoming};
+use super::state::{ConnId, Outbox as StateOutbox};
+use super::{Outbox, Tracker};
 
+type Io = TokioIo<Upgraded>;
+
+/// How long the closing handshake may take.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
-const LINGER: Duration = Duration::from_millis(300);
+/// A write that makes no progress for this long means the client stopped
+/// reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes read per wake-up before frames are decoded (and size-checked).
+const READ_CHUNK: usize = 4096;
 
 /// Why a connection ended.
 enum End {
-    /// The client closed or vanished.
+    /// The client vanished; nothing more to send.
     Gone,
+    /// The client sent a close frame: answer it.
+    ClientClosed,
     /// The server is shutting down.
     Shutdown,
     /// The client broke a bound; the text is its failure reason.
     CutOff(&'static str),
 }
 
-pub async fn run(tracker: Arc<Tracker>, mut socket: WebSocket) {
-    let (conn, mut outbox) = tracker.register();
-    let end = serve(&tracker, conn, &mut socket, &mut outbox).await;
+pub async fn run(tracker: Arc<Tracker>, (conn, outbox): (ConnId, Arc<Outbox>), mut io: Io) {
+    let end = serve(&tracker, conn, &outbox, &mut io).await;
     // Its peers leave their swarms now, not after the closing handshake.
     tracker.leave(conn);
-    let close = match end {
+    let mut out = Vec::new();
+    let code = match end {
         End::Gone => None,
+        End::ClientClosed => Some((1000, "")),
         End::Shutdown => Some((1001, "server shutting down")),
         End::CutOff(reason) => {
             tracker.cut_off.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(conn, reason, "tracker client cut off");
-            let failure = TrackerToClient::Failure(Failure {
-                reason: reason.to_string(),
-                action: None,
-                info_hash: None,
-            });
-            let _ = socket.send(Message::Text(failure.to_json().into())).await;
+            out = text_frame(&failure(reason));
             Some((1008, reason))
         }
     };
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        if socket.send(Message::Close(Some(frame))).await.is_ok() {
-            finish_close(&mut socket).await;
+    if let Some((code, reason)) = code {
+        out.extend(frame::close(code, reason));
+        if write(&mut io, &out).await && !matches!(end, End::ClientClosed) {
+            finish_close(&mut io).await;
         }
     }
     // Last, so that shutdown (which waits for zero connections) lets the
@@ -65,79 +75,37 @@ pub async fn run(tracker: Arc<Tracker>, mut socket: WebSocket) {
     tracker.closed();
 }
 
-/// The closing handshake: reads (and discards) until the client's close
-/// arrives, for at most [`CLOSE_WAIT`]. Dropping the socket with unread
-/// input instead would make the kernel reset the connection, and the
-/// client would never see the close frame or the failure reason.
-async fn finish_close(socket: &mut WebSocket) {
-    let started = Instant::now();
-    let _ = tokio::time::timeout(CLOSE_WAIT, async {
-        while let Some(Ok(frame)) = socket.recv().await {
-            if matches!(frame, Message::Close(_)) {
-                return;
-            }
-        }
-        // The socket cannot be read any more (after an oversized or
-        // malformed frame): linger a moment so the client reads our
-        // failure and close before the reset.
-        tokio::time::sleep(LINGER.saturating_sub(started.elapsed())).await;
-    })
-    .await;
-}
-
-async fn serve(
-    tracker: &Tracker,
-    conn: ConnId,
-    socket: &mut WebSocket,
-    outbox: &mut tokio::sync::mpsc::Receiver<Utf8Bytes>,
-) -> End {
+async fn serve(tracker: &Tracker, conn: ConnId, outbox: &Outbox, io: &mut Io) -> End {
     let limits = &tracker.limits;
-    let mut bucket = TokenBucket::new(limits.rate_per_sec, limits.rate_burst);
-    let mut bad_messages = 0u32;
+    let mut reader = Reader {
+        decoder: Decoder::new(limits.max_frame_bytes),
+        bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
+        bad_messages: 0,
+    };
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval(limits.ping_interval);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.tick().await; // the first tick is immediate
     let mut shutdown = tracker.shutdown.clone();
+    let mut small = [0u8; 512];
     loop {
         tokio::select! {
-            frame = socket.recv() => {
-                let frame = match frame {
-                    Some(Ok(frame)) => frame,
-                    Some(Err(e)) => return read_error(e),
-                    None => return End::Gone,
+            read = io.read(&mut small) => {
+                let n = match read {
+                    Ok(0) | Err(_) => return End::Gone,
+                    Ok(n) => n,
                 };
                 last_heard = Instant::now();
-                let text = match frame {
-                    Message::Text(text) => text,
-                    Message::Close(_) => return End::Gone,
-                    Message::Ping(_) | Message::Pong(_) => continue,
-                    Message::Binary(_) => {
-                        bad_messages += 1;
-                        if bad_messages > limits.max_bad_messages {
-                            return End::CutOff("too many invalid messages");
-                        }
-                        continue;
-                    }
-                };
-                if !bucket.take(last_heard) {
-                    return End::CutOff("message rate limit exceeded");
+                reader.decoder.extend(&small[..n]);
+                if n == small.len() && !read_ready(io, &mut reader.decoder, limits.max_frame_bytes) {
+                    return End::Gone;
                 }
-                let (replies, valid) = tracker.handle_frame(conn, text.as_bytes());
-                if !valid {
-                    bad_messages += 1;
-                }
-                for reply in replies {
-                    if socket.send(Message::Text(reply)).await.is_err() {
-                        return End::Gone;
-                    }
-                }
-                if bad_messages > limits.max_bad_messages {
-                    return End::CutOff("too many invalid messages");
+                if let Some(end) = reader.process(tracker, conn, io).await {
+                    return end;
                 }
             }
-            Some(relayed) = outbox.recv() => {
-                if socket.send(Message::Text(relayed)).await.is_err() {
+            _ = outbox.notify.notified() => {
+                if !write(io, &outbox.take_all()).await {
                     return End::Gone;
                 }
             }
@@ -145,7 +113,7 @@ async fn serve(
                 if last_heard.elapsed() >= limits.idle_timeout {
                     return End::CutOff("idle timeout");
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                if !write(io, &frame::encode(frame::OP_PING, b"")).await {
                     return End::Gone;
                 }
             }
@@ -154,26 +122,118 @@ async fn serve(
     }
 }
 
-/// Oversized and malformed frames are the client's fault and get a close
-/// with a reason; anything else (a reset, an EOF) means it is gone.
-fn read_error(error: axum::Error) -> End {
-    match error.into_inner().downcast::<tungstenite::Error>().map(|e| *e) {
-        Ok(tungstenite::Error::Capacity(_)) => End::CutOff("message too large"),
-        Ok(tungstenite::Error::Protocol(_) | tungstenite::Error::Utf8(_)) => {
-            End::CutOff("WebSocket protocol error")
+/// Reads what is already available without waiting, up to a bound so a
+/// flood cannot grow the buffer before frame sizes are checked. False if
+/// the connection ended.
+fn read_ready(io: &mut Io, decoder: &mut Decoder, max_frame: usize) -> bool {
+    while decoder.buffer().len() < max_frame + READ_CHUNK {
+        let buf = decoder.buffer();
+        buf.reserve(READ_CHUNK);
+        match io.read_buf(buf).now_or_never() {
+            Some(Ok(0) | Err(_)) => return false,
+            Some(Ok(_)) => continue,
+            None => break,
         }
-        _ => End::Gone,
+    }
+    true
+}
+
+/// Per-connection read state.
+struct Reader {
+    decoder: Decoder,
+    bucket: TokenBucket,
+    bad_messages: u32,
+}
+
+impl Reader {
+    /// Handles every complete frame buffered; `Some` ends the connection.
+    async fn process(&mut self, tracker: &Tracker, conn: ConnId, io: &mut Io) -> Option<End> {
+        let limits = &tracker.limits;
+        loop {
+            let message = match self.decoder.next() {
+                Ok(Some(message)) => message,
+                Ok(None) => return None,
+                Err(FrameError::TooLarge) => return Some(End::CutOff("message too large")),
+                Err(FrameError::Protocol(_)) => {
+                    return Some(End::CutOff("WebSocket protocol error"))
+                }
+            };
+            let replies = match message {
+                Incoming::Text(text) => {
+                    if !self.bucket.take(Instant::now()) {
+                        return Some(End::CutOff("message rate limit exceeded"));
+                    }
+                    let (replies, valid) = tracker.handle_frame(conn, &text);
+                    self.bad_messages += u32::from(!valid);
+                    replies
+                }
+                Incoming::Binary => {
+                    self.bad_messages += 1;
+                    Vec::new()
+                }
+                Incoming::Ping(payload) => frame::encode(frame::OP_PONG, &payload),
+                Incoming::Pong => Vec::new(),
+                Incoming::Close => return Some(End::ClientClosed),
+            };
+            if !replies.is_empty() && !write(io, &replies).await {
+                return Some(End::Gone);
+            }
+            if self.bad_messages > limits.max_bad_messages {
+                return Some(End::CutOff("too many invalid messages"));
+            }
+        }
     }
 }
 
+/// Writes and flushes `bytes`; false if the client is gone or not reading.
+async fn write(io: &mut Io, bytes: &[u8]) -> bool {
+    let written = tokio::time::timeout(WRITE_TIMEOUT, async {
+        io.write_all(bytes).await?;
+        io.flush().await
+    });
+    matches!(written.await, Ok(Ok(())))
+}
+
+/// The closing handshake: reads (and discards) until the client's close
+/// arrives or [`CLOSE_WAIT`] passes. Dropping the socket with unread input
+/// instead would make the kernel reset the connection, and the client might
+/// never see the close frame or the failure reason before it.
+async fn finish_close(io: &mut Io) {
+    let mut decoder = Decoder::new(usize::MAX);
+    let mut buf = [0u8; 512];
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Ok(n @ 1..) = io.read(&mut buf).await {
+            decoder.extend(&buf[..n]);
+            while let Ok(Some(message)) = decoder.next() {
+                if message == Incoming::Close {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+}
+
+fn failure(reason: &str) -> TrackerToClient {
+    TrackerToClient::Failure(Failure {
+        reason: reason.to_string(),
+        action: None,
+        info_hash: None,
+    })
+}
+
+fn text_frame(msg: &TrackerToClient) -> Vec<u8> {
+    frame::encode(frame::OP_TEXT, msg.to_json().as_bytes())
+}
+
 impl Tracker {
-    /// Decodes and handles one text frame from `conn`: returns the frames
-    /// for `conn` itself, and whether the frame was a valid message.
+    /// Decodes and handles one text message from `conn`: returns the frames
+    /// for `conn` itself (one buffer), and whether the message was valid.
     /// Messages for other connections go to their outboxes.
-    fn handle_frame(&self, conn: ConnId, bytes: &[u8]) -> (Vec<Utf8Bytes>, bool) {
+    fn handle_frame(&self, conn: ConnId, bytes: &[u8]) -> (Vec<u8>, bool) {
         let decoded = ClientToTracker::try_from(bytes);
         let valid = decoded.is_ok();
-        let mut out = Outbox::new();
+        let mut out = StateOutbox::new();
         let mut mine = Vec::new();
         let mut others = Vec::new();
         {
@@ -185,19 +245,18 @@ impl Tracker {
             for (target, msg) in out {
                 if target == conn {
                     mine.push(msg);
-                } else if let Some(tx) = inner.outboxes.get(&target) {
-                    others.push((tx.clone(), msg));
+                } else if let Some(outbox) = inner.outboxes.get(&target) {
+                    others.push((Arc::clone(outbox), msg));
                 }
             }
         }
         // Encoding happens outside the lock.
-        for (tx, msg) in others {
-            if tx.try_send(msg.to_json().into()).is_err() {
+        for (outbox, msg) in others {
+            if !outbox.push(text_frame(&msg), self.limits.outbox_len) {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let mine = mine.into_iter().map(|m| Utf8Bytes::from(m.to_json())).collect();
-        (mine, valid)
+        (mine.iter().flat_map(text_frame).collect(), valid)
     }
 }
 

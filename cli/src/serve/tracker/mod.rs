@@ -2,28 +2,28 @@
 //! bounded everywhere a client can push.
 //!
 //! [`state`] holds the swarms and decides (plain functions, no I/O);
-//! [`conn`] runs one task per WebSocket and is the only code touching
-//! sockets. They meet in [`Tracker`]: one mutex over the state and the
-//! outboxes (a bounded queue per connection). A connection handles its own
-//! messages under the lock, then delivers what the state produced: its own
-//! replies straight to its socket, others' messages into their outboxes. A
-//! full outbox (a client not reading) drops that message rather than
-//! letting one slow client grow the server's memory.
+//! [`upgrade`] does the WebSocket handshake, [`frame`] the framing, and
+//! [`conn`] runs one task per socket, the only code touching sockets. They
+//! meet in [`Tracker`]: one mutex over the state and the outboxes (a
+//! bounded queue per connection). A connection handles its own messages
+//! under the lock, then delivers what the state produced: its own replies
+//! straight to its socket, others' messages into their outboxes. A full
+//! outbox (a client not reading) drops that message rather than letting one
+//! slow client grow the server's memory.
 
 mod conn;
+mod frame;
 pub mod state;
 #[cfg(test)]
 mod tests;
+mod upgrade;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{watch, Notify};
 
 use state::{ConnId, TrackerState};
 
@@ -84,7 +84,35 @@ pub struct Tracker {
 
 struct Inner {
     state: TrackerState,
-    outboxes: HashMap<ConnId, mpsc::Sender<Utf8Bytes>>,
+    outboxes: HashMap<ConnId, Arc<Outbox>>,
+}
+
+/// Frames queued for one connection by others. Empty, it allocates
+/// nothing: most connections are idle most of the time.
+#[derive(Default)]
+pub struct Outbox {
+    queue: Mutex<VecDeque<Vec<u8>>>,
+    notify: Notify,
+}
+
+impl Outbox {
+    /// Queues a frame unless `cap` frames are already waiting.
+    fn push(&self, frame: Vec<u8>, cap: usize) -> bool {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.len() >= cap {
+            return false;
+        }
+        queue.push_back(frame);
+        drop(queue);
+        self.notify.notify_one();
+        true
+    }
+
+    /// Everything queued, as one buffer (one write), freeing the queue.
+    fn take_all(&self) -> Vec<u8> {
+        let queue = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        queue.into_iter().flatten().collect()
+    }
 }
 
 impl Tracker {
@@ -127,28 +155,13 @@ impl Tracker {
         self.lock().state.expire(std::time::Instant::now());
     }
 
-    /// The `/announce` route: upgrades within the connection cap.
-    pub fn upgrade(self: Arc<Self>, ws: WebSocketUpgrade) -> Response {
-        if self.connections.load(Ordering::Relaxed) >= self.limits.max_connections as u64 {
-            return (StatusCode::SERVICE_UNAVAILABLE, "tracker is at its connection limit")
-                .into_response();
-        }
-        let max = self.limits.max_frame_bytes;
-        ws.max_message_size(max)
-            .max_frame_size(max)
-            // Small buffers: most of a tracker's memory is per connection.
-            .read_buffer_size(4096)
-            .write_buffer_size(0)
-            .max_write_buffer_size(4 * max)
-            .on_upgrade(move |socket| conn::run(self, socket))
-    }
-
-    fn register(&self) -> (ConnId, mpsc::Receiver<Utf8Bytes>) {
+    /// A new connection, counted against the cap from the handshake on.
+    fn register(&self) -> (ConnId, Arc<Outbox>) {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(self.limits.outbox_len);
-        self.lock().outboxes.insert(id, tx);
+        let outbox = Arc::new(Outbox::default());
+        self.lock().outboxes.insert(id, Arc::clone(&outbox));
         self.connections.fetch_add(1, Ordering::Relaxed);
-        (id, rx)
+        (id, outbox)
     }
 
     /// The connection stops taking part: its peers leave their swarms.
@@ -161,5 +174,10 @@ impl Tracker {
     /// The connection's socket is done with.
     fn closed(&self) {
         self.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn leave_and_close(&self, id: ConnId) {
+        self.leave(id);
+        self.closed();
     }
 }

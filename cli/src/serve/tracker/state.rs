@@ -83,7 +83,14 @@ impl TrackerState {
     }
 
     /// A failure reply for `conn`, counted.
-    pub fn fail(&mut self, conn: ConnId, reason: String, action: Option<Action>, info_hash: Option<Id20>, out: &mut Outbox) {
+    pub fn fail(
+        &mut self,
+        conn: ConnId,
+        reason: String,
+        action: Option<Action>,
+        info_hash: Option<Id20>,
+        out: &mut Outbox,
+    ) {
         self.counters.failures += 1;
         out.push((
             conn,
@@ -103,9 +110,10 @@ impl TrackerState {
             let info_hash = Some(a.info_hash);
             return self.fail(conn, reason.into(), Some(Action::Announce), info_hash, out);
         }
-        let (complete, incomplete) = self.swarms.get(&a.info_hash).map_or((0, 0), |s| {
-            (s.seeders, s.peers.len() as u32 - s.seeders)
-        });
+        let (complete, incomplete) = self
+            .swarms
+            .get(&a.info_hash)
+            .map_or((0, 0), |s| (s.seeders, s.peers.len() as u32 - s.seeders));
         out.push((
             conn,
             TrackerToClient::AnnounceReply(AnnounceReply {
@@ -122,9 +130,17 @@ impl TrackerState {
     }
 
     /// Adds or refreshes the announcing peer, within the bounds.
-    fn upsert_peer(&mut self, now: Instant, conn: ConnId, a: &Announce) -> Result<(), &'static str> {
+    fn upsert_peer(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        a: &Announce,
+    ) -> Result<(), &'static str> {
         let seeder = a.left == Some(0) || a.event == Some(AnnounceEvent::Completed);
-        let known = self.swarms.get(&a.info_hash).and_then(|s| s.peers.get(&a.peer_id));
+        let known = self
+            .swarms
+            .get(&a.info_hash)
+            .and_then(|s| s.peers.get(&a.peer_id));
         let previous_conn = known.map(|p| p.conn);
         if previous_conn != Some(conn) {
             let memberships = self.conns.get(&conn).map_or(0, Vec::len);
@@ -149,11 +165,21 @@ impl TrackerState {
             self.forget_membership(old, &a.info_hash, &a.peer_id);
         }
         if previous_conn != Some(conn) {
-            self.conns.entry(conn).or_default().push((a.info_hash, a.peer_id));
+            self.conns
+                .entry(conn)
+                .or_default()
+                .push((a.info_hash, a.peer_id));
         }
         let swarm = self.swarms.entry(a.info_hash).or_default();
         let was_seeder = swarm.peers.get(&a.peer_id).is_some_and(|p| p.seeder);
-        swarm.peers.insert(a.peer_id, Peer { conn, seeder, last_announce: now });
+        swarm.peers.insert(
+            a.peer_id,
+            Peer {
+                conn,
+                seeder,
+                last_announce: now,
+            },
+        );
         swarm.seeders = swarm.seeders + u32::from(seeder) - u32::from(was_seeder);
         if a.event == Some(AnnounceEvent::Completed) {
             swarm.downloaded = swarm.downloaded.saturating_add(1);
@@ -192,7 +218,13 @@ impl TrackerState {
             .is_some_and(|p| p.conn == conn);
         if !sender_ok {
             let reason = "answer from a peer that has not announced on this connection";
-            return self.fail(conn, reason.into(), Some(Action::Announce), Some(a.info_hash), out);
+            return self.fail(
+                conn,
+                reason.into(),
+                Some(Action::Announce),
+                Some(a.info_hash),
+                out,
+            );
         }
         // An offerer that left meanwhile is normal churn, not an error.
         let Some(target) = swarm.and_then(|s| s.peers.get(&a.to_peer_id)) else {
@@ -228,11 +260,18 @@ impl TrackerState {
         let files = hashes
             .into_iter()
             .map(|h| {
-                let file = self.swarms.get(&h).map_or(ScrapeFile { complete: 0, incomplete: 0, downloaded: 0 }, |s| ScrapeFile {
-                    complete: s.seeders,
-                    incomplete: s.peers.len() as u32 - s.seeders,
-                    downloaded: s.downloaded,
-                });
+                let file = self.swarms.get(&h).map_or(
+                    ScrapeFile {
+                        complete: 0,
+                        incomplete: 0,
+                        downloaded: 0,
+                    },
+                    |s| ScrapeFile {
+                        complete: s.seeders,
+                        incomplete: s.peers.len() as u32 - s.seeders,
+                        downloaded: s.downloaded,
+                    },
+                );
                 (h, file)
             })
             .collect();
@@ -264,7 +303,11 @@ impl TrackerState {
 
     /// Removes a peer if `conn` (when given) owns it.
     fn remove_peer(&mut self, info_hash: &Id20, peer_id: &Id20, conn: Option<ConnId>) {
-        let owner = self.swarms.get(info_hash).and_then(|s| s.peers.get(peer_id)).map(|p| p.conn);
+        let owner = self
+            .swarms
+            .get(info_hash)
+            .and_then(|s| s.peers.get(peer_id))
+            .map(|p| p.conn);
         match owner {
             Some(owner) if conn.is_none_or(|c| c == owner) => {
                 self.forget_membership(owner, info_hash, peer_id);
@@ -297,14 +340,21 @@ impl TrackerState {
 }
 
 /// Up to `wanted` distinct indices of peers other than `sender`, at random.
-fn pick_peers(rng: &mut u64, peers: &IndexMap<Id20, Peer>, sender: &Id20, wanted: usize) -> Vec<usize> {
+fn pick_peers(
+    rng: &mut u64,
+    peers: &IndexMap<Id20, Peer>,
+    sender: &Id20,
+    wanted: usize,
+) -> Vec<usize> {
     let sender_index = peers.get_index_of(sender);
     let others = peers.len() - usize::from(sender_index.is_some());
     let wanted = wanted.min(others);
     let mut picked: Vec<usize> = Vec::with_capacity(wanted);
     if others <= 2 * wanted {
         // Small swarm: shuffle everyone else and take a prefix.
-        let mut all: Vec<usize> = (0..peers.len()).filter(|&i| Some(i) != sender_index).collect();
+        let mut all: Vec<usize> = (0..peers.len())
+            .filter(|&i| Some(i) != sender_index)
+            .collect();
         for i in (1..all.len()).rev() {
             all.swap(i, (next(rng) % (i as u64 + 1)) as usize);
         }

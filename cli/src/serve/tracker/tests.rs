@@ -75,7 +75,11 @@ fn is_failure(out: &Outbox, conn: ConnId) -> bool {
 #[test]
 fn offer_and_answer_are_routed_between_two_peers() {
     let mut state = TrackerState::new(limits(), 42);
-    let out = send(&mut state, 1, announce(peer(1), 2, Some(AnnounceEvent::Started)));
+    let out = send(
+        &mut state,
+        1,
+        announce(peer(1), 2, Some(AnnounceEvent::Started)),
+    );
     assert_eq!(out.len(), 1, "alone in the swarm: only the reply");
     assert_eq!(reply_counts(&out, 1), Some((0, 1)));
     let out = send(&mut state, 2, announce(peer(2), 2, None));
@@ -106,7 +110,10 @@ fn offer_and_answer_are_routed_between_two_peers() {
         other => panic!("answer not routed to its offerer only: {other:?}"),
     }
     let c = state.counters();
-    assert_eq!((c.announces, c.offers_relayed, c.answers_relayed), (2, 1, 1));
+    assert_eq!(
+        (c.announces, c.offers_relayed, c.answers_relayed),
+        (2, 1, 1)
+    );
 }
 
 #[test]
@@ -146,8 +153,14 @@ fn bounds_give_failures_not_growth() {
     };
     assert!(!is_failure(&other(10, 100), 10));
     assert!(!is_failure(&other(10, 101), 10));
-    assert!(is_failure(&other(10, 102), 10), "third swarm on one connection");
-    assert!(is_failure(&other(11, 103), 11), "fourth swarm on the tracker");
+    assert!(
+        is_failure(&other(10, 102), 10),
+        "third swarm on one connection"
+    );
+    assert!(
+        is_failure(&other(11, 103), 11),
+        "fourth swarm on the tracker"
+    );
     assert_eq!(state.counters().swarms, 3);
 }
 
@@ -157,7 +170,11 @@ fn leaving_by_stop_disconnect_or_expiry() {
     send(&mut state, 1, announce(peer(1), 0, None));
     send(&mut state, 2, announce(peer(2), 0, None));
     send(&mut state, 3, announce(peer(3), 0, None));
-    let out = send(&mut state, 1, announce(peer(1), 0, Some(AnnounceEvent::Stopped)));
+    let out = send(
+        &mut state,
+        1,
+        announce(peer(1), 0, Some(AnnounceEvent::Stopped)),
+    );
     assert_eq!(reply_counts(&out, 1), Some((0, 2)));
     state.disconnect(2);
     assert_eq!(state.counters().peers, 1);
@@ -195,7 +212,11 @@ fn reconnecting_peer_moves_to_the_new_connection() {
     send(&mut state, 1, announce(peer(1), 0, None));
     send(&mut state, 2, announce(peer(1), 0, None));
     state.disconnect(1);
-    assert_eq!(state.counters().peers, 1, "the old socket no longer owns it");
+    assert_eq!(
+        state.counters().peers,
+        1,
+        "the old socket no longer owns it"
+    );
     state.disconnect(2);
     assert_eq!(state.counters().peers, 0);
 }
@@ -204,7 +225,11 @@ fn reconnecting_peer_moves_to_the_new_connection() {
 fn scrape_reports_seeders_leechers_and_completions() {
     let mut state = TrackerState::new(limits(), 3);
     send(&mut state, 1, announce(peer(1), 0, None));
-    send(&mut state, 2, announce(peer(2), 0, Some(AnnounceEvent::Completed)));
+    send(
+        &mut state,
+        2,
+        announce(peer(2), 0, Some(AnnounceEvent::Completed)),
+    );
     let scrape = ClientToTracker::Scrape(Scrape {
         info_hashes: vec![SWARM, [1; 20]],
         single: false,

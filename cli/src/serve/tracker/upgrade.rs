@@ -1,0 +1,94 @@
+//! The WebSocket opening handshake (RFC 6455 section 4.2) for `/announce`:
+//! checks the request, answers 101 with `Sec-WebSocket-Accept`, and hands
+//! the upgraded connection to [`super::conn`].
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+use sha1::{Digest, Sha1};
+
+use super::Tracker;
+
+/// RFC 6455's fixed GUID, appended to the client's key.
+const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`.
+pub fn accept_key(key: &str) -> String {
+    let mut sha = Sha1::new();
+    sha.update(key.as_bytes());
+    sha.update(GUID.as_bytes());
+    peercdn::encoding::base64_encode(&sha.finalize())
+}
+
+fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
+}
+
+/// The client's key when the request is a valid WebSocket upgrade.
+fn client_key(req: &Request) -> Option<&str> {
+    let h = req.headers();
+    let ok = req.method() == Method::GET
+        && has_token(h, header::UPGRADE, "websocket")
+        && has_token(h, header::CONNECTION, "upgrade")
+        && h.get(header::SEC_WEBSOCKET_VERSION)
+            .is_some_and(|v| v == "13");
+    let key = h.get(header::SEC_WEBSOCKET_KEY)?.to_str().ok()?;
+    // A key is 16 random bytes in base64.
+    (ok && peercdn::encoding::base64_decode(key).is_ok_and(|k| k.len() == 16)).then_some(key)
+}
+
+impl Tracker {
+    /// The `/announce` route: upgrades within the connection cap.
+    pub fn upgrade(self: Arc<Self>, mut req: Request) -> Response {
+        let Some(key) = client_key(&req) else {
+            return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
+        };
+        if self.connections.load(Ordering::Relaxed) >= self.limits.max_connections as u64 {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "tracker is at its connection limit",
+            )
+                .into_response();
+        }
+        let Ok(accept) = HeaderValue::from_str(&accept_key(key)) else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        let Some(on_upgrade) = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+            return (StatusCode::BAD_REQUEST, "connection cannot be upgraded").into_response();
+        };
+        // Counted now, so the cap holds while handshakes are in flight.
+        let conn = self.register();
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => super::conn::run(self, conn, TokioIo::new(upgraded)).await,
+                Err(_) => self.leave_and_close(conn.0),
+            }
+        });
+        let mut resp = Response::new(Body::empty());
+        *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let h = resp.headers_mut();
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn accept_key_matches_rfc_6455_example() {
+        assert_eq!(
+            super::accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+}
