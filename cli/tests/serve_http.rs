@@ -42,13 +42,25 @@ fn files_content_types_and_worker_scope() {
     assert_eq!(js.header("service-worker-allowed"), None);
     let sw = http(server.addr, "GET", "/sw.js", &[]);
     assert_eq!(sw.header("service-worker-allowed"), Some("/"));
-    assert_eq!(http(server.addr, "GET", "/", &[]).body, b"<!doctype html><title>t</title>");
+    assert_eq!(
+        http(server.addr, "GET", "/", &[]).body,
+        b"<!doctype html><title>t</title>"
+    );
     assert_eq!(http(server.addr, "GET", "/docs/", &[]).body, b"docs");
     let redirect = http(server.addr, "GET", "/docs", &[]);
-    assert_eq!((redirect.status, redirect.header("location")), (301, Some("/docs/")));
-    assert_eq!(http(server.addr, "GET", "/docs/a%20b.txt", &[]).body, b"spaced");
+    assert_eq!(
+        (redirect.status, redirect.header("location")),
+        (301, Some("/docs/"))
+    );
+    assert_eq!(
+        http(server.addr, "GET", "/docs/a%20b.txt", &[]).body,
+        b"spaced"
+    );
     let head = http(server.addr, "HEAD", "/media/big.bin", &[]);
-    assert_eq!((head.status, head.header("content-length")), (200, Some("300000")));
+    assert_eq!(
+        (head.status, head.header("content-length")),
+        (200, Some("300000"))
+    );
     assert_eq!(http(server.addr, "POST", "/main.js", &[]).status, 405);
 }
 
@@ -71,16 +83,38 @@ fn ranges_are_exact() {
         assert_eq!(resp.body, &data[start..=end], "{header}");
         let expected = format!("bytes {start}-{end}/{BIG}");
         assert_eq!(resp.header("content-range"), Some(expected.as_str()));
-        assert_eq!(resp.header("content-length"), Some((end - start + 1).to_string().as_str()));
+        assert_eq!(
+            resp.header("content-length"),
+            Some((end - start + 1).to_string().as_str())
+        );
     }
-    let bad = http(server.addr, "GET", "/media/big.bin", &[("Range", "bytes=300000-")]);
+    let bad = http(
+        server.addr,
+        "GET",
+        "/media/big.bin",
+        &[("Range", "bytes=300000-")],
+    );
     assert_eq!(bad.status, 416);
     assert_eq!(bad.header("content-range"), Some("bytes */300000"));
     // Multi-range and malformed ranges get the whole file.
-    let multi = http(server.addr, "GET", "/media/big.bin", &[("Range", "bytes=0-1,5-6")]);
+    let multi = http(
+        server.addr,
+        "GET",
+        "/media/big.bin",
+        &[("Range", "bytes=0-1,5-6")],
+    );
     assert_eq!((multi.status, multi.body.len()), (200, BIG));
-    let stale = http(server.addr, "GET", "/media/big.bin", &[("Range", "bytes=0-9"), ("If-Range", "\"old\"")]);
-    assert_eq!((stale.status, stale.body.len()), (200, BIG), "If-Range mismatch: whole file");
+    let stale = http(
+        server.addr,
+        "GET",
+        "/media/big.bin",
+        &[("Range", "bytes=0-9"), ("If-Range", "\"old\"")],
+    );
+    assert_eq!(
+        (stale.status, stale.body.len()),
+        (200, BIG),
+        "If-Range mismatch: whole file"
+    );
 }
 
 #[test]
@@ -89,15 +123,36 @@ fn validators_give_304() {
     let server = Server::start(dir.path(), &[]);
     let first = http(server.addr, "GET", "/main.js", &[]);
     let etag = first.header("etag").expect("etag").to_string();
-    let modified = first.header("last-modified").expect("last-modified").to_string();
+    let modified = first
+        .header("last-modified")
+        .expect("last-modified")
+        .to_string();
     let again = http(server.addr, "GET", "/main.js", &[("If-None-Match", &etag)]);
     assert_eq!((again.status, again.body.len()), (304, 0));
-    let since = http(server.addr, "GET", "/main.js", &[("If-Modified-Since", &modified)]);
+    let since = http(
+        server.addr,
+        "GET",
+        "/main.js",
+        &[("If-Modified-Since", &modified)],
+    );
     assert_eq!(since.status, 304);
-    let other = http(server.addr, "GET", "/main.js", &[("If-None-Match", "\"nope\"")]);
+    let other = http(
+        server.addr,
+        "GET",
+        "/main.js",
+        &[("If-None-Match", "\"nope\"")],
+    );
     assert_eq!(other.status, 200);
-    let ranged = http(server.addr, "GET", "/main.js", &[("Range", "bytes=0-6"), ("If-Range", &etag)]);
-    assert_eq!((ranged.status, ranged.body.as_slice()), (206, &b"console"[..]));
+    let ranged = http(
+        server.addr,
+        "GET",
+        "/main.js",
+        &[("Range", "bytes=0-6"), ("If-Range", &etag)],
+    );
+    assert_eq!(
+        (ranged.status, ranged.body.as_slice()),
+        (206, &b"console"[..])
+    );
 }
 
 #[test]
@@ -105,7 +160,11 @@ fn nothing_outside_the_site_and_no_listings() {
     let outer = tempfile::tempdir().unwrap();
     fs::write(outer.path().join("outside.txt"), b"private").unwrap();
     let dir = site();
-    std::os::unix::fs::symlink(outer.path().join("outside.txt"), dir.path().join("link.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        outer.path().join("outside.txt"),
+        dir.path().join("link.txt"),
+    )
+    .unwrap();
     let server = Server::start(dir.path(), &[]);
     let attempts = [
         "/../outside.txt",
@@ -132,14 +191,26 @@ fn nothing_outside_the_site_and_no_listings() {
 fn stats_count_origin_bytes_exactly() {
     let dir = site();
     let server = Server::start(dir.path(), &[]);
-    let ranges = [("bytes=0-16383", 16384u64), ("bytes=100000-199999", 100_000), ("bytes=-1", 1)];
+    let ranges = [
+        ("bytes=0-16383", 16384u64),
+        ("bytes=100000-199999", 100_000),
+        ("bytes=-1", 1),
+    ];
     for (range, _) in ranges {
-        assert_eq!(http(server.addr, "GET", "/media/big.bin", &[("Range", range)]).status, 206);
+        assert_eq!(
+            http(server.addr, "GET", "/media/big.bin", &[("Range", range)]).status,
+            206
+        );
     }
     http(server.addr, "GET", "/media/big.bin", &[]);
     http(server.addr, "GET", "/docs/a%20b.txt", &[]);
     http(server.addr, "HEAD", "/media/big.bin", &[]);
-    http(server.addr, "GET", "/media/big.bin", &[("Range", "bytes=999999-")]);
+    http(
+        server.addr,
+        "GET",
+        "/media/big.bin",
+        &[("Range", "bytes=999999-")],
+    );
     let stats = server.stats();
     let origin = &stats["origin"];
     let big = ranges.iter().map(|(_, n)| n).sum::<u64>() + BIG as u64;
@@ -165,7 +236,10 @@ fn warns_about_a_missing_manifest_and_builds_it_on_request() {
     drop(server);
     let server = Server::start(dir.path(), &[]);
     let stderr = server.stop_and_stderr();
-    assert!(!stderr.contains("peercdn.json"), "fresh manifest, no warning: {stderr}");
+    assert!(
+        !stderr.contains("peercdn.json"),
+        "fresh manifest, no warning: {stderr}"
+    );
 }
 
 #[test]
@@ -175,7 +249,10 @@ fn sigterm_shuts_down_cleanly() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut ws = runtime.block_on(serve_support::ws_connect(&server.ws_url()));
     let pid = server.child.id().to_string();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(status.success());
     let code = runtime.block_on(serve_support::ws_close_code(&mut ws));
     assert_eq!(code, Some(1001), "tracker sockets closed as going away");

@@ -48,7 +48,10 @@ impl Reference {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("no port: {line:?}"));
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no port: {line:?}"));
         Reference { child, port }
     }
 
@@ -144,9 +147,11 @@ async fn our_messages_work_with_the_stock_server() {
 async fn we_decode_the_stock_servers_failures() {
     let reference = Reference::start();
     let mut ws = ws_connect(&reference.url()).await;
-    ws.send(Message::text(r#"{"action":"announce","info_hash":"short","peer_id":"x"}"#))
-        .await
-        .unwrap();
+    ws.send(Message::text(
+        r#"{"action":"announce","info_hash":"short","peer_id":"x"}"#,
+    ))
+    .await
+    .unwrap();
     match ws_recv(&mut ws).await {
         Some(TrackerToClient::Failure(f)) => assert!(f.reason.contains("info_hash"), "{f:?}"),
         other => panic!("expected a failure, got {other:?}"),

@@ -105,8 +105,14 @@ async fn two_clients_exchange_offer_and_answer() {
     }
     let stats = server.stats();
     let t = &stats["tracker"];
-    assert_eq!((t["swarms"].as_u64(), t["peers"].as_u64()), (Some(1), Some(2)));
-    assert_eq!((t["offers_relayed"].as_u64(), t["answers_relayed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (t["swarms"].as_u64(), t["peers"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        (t["offers_relayed"].as_u64(), t["answers_relayed"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(t["announces"].as_u64(), Some(2));
     assert_eq!(stats["origin"]["bytes"].as_u64(), Some(0));
 }
@@ -116,7 +122,17 @@ async fn hostile_clients_are_cut_off_while_others_keep_working() {
     let dir = tracker_site();
     let server = Server::start(
         dir.path(),
-        &["--tracker-only", "--max-frame-bytes", "16384", "--rate-limit", "5", "--rate-burst", "10", "--max-bad-messages", "3"],
+        &[
+            "--tracker-only",
+            "--max-frame-bytes",
+            "16384",
+            "--rate-limit",
+            "5",
+            "--rate-burst",
+            "10",
+            "--max-bad-messages",
+            "3",
+        ],
     );
     let url = server.ws_url();
     let (mut good_a, mut good_b) = signal_pair(&url, [1; 20], [2; 20]).await;
@@ -152,7 +168,11 @@ async fn hostile_clients_are_cut_off_while_others_keep_working() {
     // Flood: far past the burst.
     let mut flood = ws_connect(&url).await;
     for i in 0..200u8 {
-        if flood.send(Message::text(announce([100 + (i % 50); 20], 0).to_json())).await.is_err() {
+        if flood
+            .send(Message::text(announce([100 + (i % 50); 20], 0).to_json()))
+            .await
+            .is_err()
+        {
             break;
         }
     }
@@ -166,8 +186,16 @@ async fn hostile_clients_are_cut_off_while_others_keep_working() {
         other => panic!("good client stopped getting offers: {other:?}"),
     }
     let stats = server.stats();
-    assert_eq!(stats["tracker"]["clients_cut_off"].as_u64(), Some(3), "{stats}");
-    assert_eq!(stats["tracker"]["peers"].as_u64(), Some(2), "flooder's peers left");
+    assert_eq!(
+        stats["tracker"]["clients_cut_off"].as_u64(),
+        Some(3),
+        "{stats}"
+    );
+    assert_eq!(
+        stats["tracker"]["peers"].as_u64(),
+        Some(2),
+        "flooder's peers left"
+    );
 }
 
 #[tokio::test]
@@ -175,7 +203,15 @@ async fn silent_clients_time_out_and_stale_peers_expire() {
     let dir = tracker_site();
     let server = Server::start(
         dir.path(),
-        &["--tracker-only", "--ping-interval", "1", "--idle-timeout", "2", "--peer-timeout", "1"],
+        &[
+            "--tracker-only",
+            "--ping-interval",
+            "1",
+            "--idle-timeout",
+            "2",
+            "--peer-timeout",
+            "1",
+        ],
     );
     let mut silent = ws_connect(&server.ws_url()).await;
     ws_send(&mut silent, &announce([9; 20], 0)).await;

@@ -36,7 +36,10 @@ impl Server {
         // "peercdn serve: site http://127.0.0.1:PORT/ tracker ..."
         let addr = line
             .split_whitespace()
-            .find_map(|w| w.strip_prefix("http://").or_else(|| w.strip_prefix("ws://")))
+            .find_map(|w| {
+                w.strip_prefix("http://")
+                    .or_else(|| w.strip_prefix("ws://"))
+            })
             .and_then(|w| w.split('/').next())
             .unwrap_or_else(|| panic!("no address in banner {line:?}"))
             .parse()
@@ -89,9 +92,16 @@ impl HttpResponse {
 
 /// One request on a fresh connection, the request target sent verbatim
 /// (so `..` reaches the server as written).
-pub fn http(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)]) -> HttpResponse {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -110,7 +120,14 @@ fn parse_response(raw: &[u8], head: bool) -> HttpResponse {
         .expect("end of headers");
     let head_text = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head_text.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -126,14 +143,22 @@ fn parse_response(raw: &[u8], head: bool) -> HttpResponse {
     } else {
         rest.to_vec()
     };
-    HttpResponse { status, headers, body }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     loop {
-        let eol = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size");
-        let size = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16).unwrap();
+        let eol = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size");
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16).unwrap();
         rest = &rest[eol + 2..];
         if size == 0 {
             return body;
@@ -143,15 +168,20 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     }
 }
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn ws_connect(url: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("ws connect");
     ws
 }
 
 pub async fn ws_send(ws: &mut Ws, msg: &ClientToTracker) {
-    ws.send(Message::text(msg.to_json())).await.expect("ws send");
+    ws.send(Message::text(msg.to_json()))
+        .await
+        .expect("ws send");
 }
 
 /// The next tracker message, skipping pings; `None` when the socket ends.
@@ -162,7 +192,9 @@ pub async fn ws_recv(ws: &mut Ws) -> Option<TrackerToClient> {
             .expect("tracker message within 10 s");
         match frame {
             Some(Ok(Message::Text(text))) => {
-                return Some(TrackerToClient::try_from(text.as_bytes()).expect("valid tracker message"))
+                return Some(
+                    TrackerToClient::try_from(text.as_bytes()).expect("valid tracker message"),
+                )
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             _ => return None,
@@ -173,7 +205,10 @@ pub async fn ws_recv(ws: &mut Ws) -> Option<TrackerToClient> {
 /// Reads until the socket ends; returns the close code if a close frame came.
 pub async fn ws_close_code(ws: &mut Ws) -> Option<u16> {
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("close within 10 s") {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close within 10 s")
+        {
             Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
             Some(Ok(_)) => continue,
             _ => return None,

@@ -1,0 +1,312 @@
+//! Load generator for the tracker benchmark (not a test): opens N WebSocket
+//! peers on loopback that announce with SDP offers, against `peercdn serve`
+//! and against bittorrent-tracker's server, one after the other in one run,
+//! with the same generator; prints announces per second, resident memory
+//! per 1,000 peers, and the ratios.
+//!
+//! Each server is pinned to CPU 0 and this generator to CPU 1 (taskset), so
+//! neither server gets more than one core. Messages are built with
+//! peercdn's own tracker module. Phases per server:
+//! 1. resident memory (VmRSS) of the idle server;
+//! 2. N peers connect and announce once (`started`, with offers) into
+//!    swarms of `--swarm-size`; once every peer has its reply, memory again:
+//!    (loaded - idle) / N * 1000 is the memory per 1,000 peers;
+//! 3. every peer re-announces in a closed loop (send, wait for the reply,
+//!    repeat) for `--secs`; completed announces / secs is the throughput.
+//!    Relayed offers arriving meanwhile are read and counted, not answered.
+//!
+//! Usage: tracker-load --peercdn <bin> --repo <dir> [--peers 2000]
+//!        [--offers 5] [--swarm-size 50] [--secs 10] [--sdp-bytes 600]
+
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use peercdn::tracker::{Announce, AnnounceEvent, ClientToTracker, Offer};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{watch, Barrier};
+use tokio_tungstenite::tungstenite::Message;
+
+struct Options {
+    peercdn: String,
+    repo: String,
+    peers: usize,
+    offers: usize,
+    swarm_size: usize,
+    secs: u64,
+    sdp_bytes: usize,
+}
+
+struct Outcome {
+    name: &'static str,
+    idle_kib: u64,
+    loaded_kib: u64,
+    announces: u64,
+    offers_received: u64,
+    secs: f64,
+    peers: usize,
+}
+
+impl Outcome {
+    fn per_sec(&self) -> f64 {
+        self.announces as f64 / self.secs
+    }
+
+    fn kib_per_1000(&self) -> f64 {
+        self.loaded_kib.saturating_sub(self.idle_kib) as f64 / self.peers as f64 * 1000.0
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let opts = parse_args();
+    let ours = run_one("peercdn serve", &opts, ours_command(&opts)).await;
+    let reference = run_one("bittorrent-tracker", &opts, reference_command(&opts)).await;
+    println!(
+        "\ntracker benchmark: {} peers, {} offers of {} B per announce, swarms of {}, {} s closed loop",
+        opts.peers, opts.offers, opts.sdp_bytes, opts.swarm_size, opts.secs
+    );
+    println!("{:<20} {:>12} {:>16} {:>14} {:>14}", "server", "announces/s", "KiB/1000 peers", "idle RSS KiB", "offers recv");
+    for o in [&ours, &reference] {
+        println!(
+            "{:<20} {:>12.0} {:>16.0} {:>14} {:>14}",
+            o.name, o.per_sec(), o.kib_per_1000(), o.idle_kib, o.offers_received
+        );
+    }
+    let speed = ours.per_sec() / reference.per_sec();
+    let memory = ours.kib_per_1000() / reference.kib_per_1000();
+    println!("throughput ratio (ours / bittorrent-tracker): {speed:.2}x (goal >= 5x)");
+    println!("memory per peer ratio (ours / bittorrent-tracker): {memory:.3} (goal <= 0.25)");
+}
+
+fn parse_args() -> Options {
+    let mut o = Options {
+        peercdn: String::new(),
+        repo: ".".into(),
+        peers: 2000,
+        offers: 5,
+        swarm_size: 50,
+        secs: 10,
+        sdp_bytes: 600,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        let value = pair.get(1).cloned().unwrap_or_default();
+        let number = || value.parse::<usize>().unwrap_or_else(|_| usage(&pair[0]));
+        match pair[0].as_str() {
+            "--peercdn" => o.peercdn = value.clone(),
+            "--repo" => o.repo = value.clone(),
+            "--peers" => o.peers = number(),
+            "--offers" => o.offers = number(),
+            "--swarm-size" => o.swarm_size = number().max(2),
+            "--secs" => o.secs = number() as u64,
+            "--sdp-bytes" => o.sdp_bytes = number(),
+            other => usage(other),
+        }
+    }
+    if o.peercdn.is_empty() {
+        usage("--peercdn is required");
+    }
+    o
+}
+
+fn usage(what: &str) -> ! {
+    eprintln!("tracker-load: bad argument {what}\nusage: tracker-load --peercdn BIN --repo DIR [--peers N] [--offers N] [--swarm-size N] [--secs N] [--sdp-bytes N]");
+    std::process::exit(2)
+}
+
+/// Our tracker with the per-connection rate limit lifted: the benchmark
+/// measures capacity, and the reference has no such limit.
+fn ours_command(o: &Options) -> Command {
+    let site = std::env::temp_dir();
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", "0", &o.peercdn, "serve"])
+        .arg(site)
+        .args(["--tracker-only", "--addr", "127.0.0.1:0"])
+        .args(["--rate-limit", "1000000", "--rate-burst", "1000000"])
+        .args(["--max-peers-per-swarm", "100000", "--max-connections", "100000"]);
+    cmd
+}
+
+fn reference_command(o: &Options) -> Command {
+    let script = "import Server from 'bittorrent-tracker/server';\
+        const s = new Server({ udp: false, http: false, ws: true });\
+        s.on('warning', () => {});\
+        s.on('listening', () => console.log('ws://127.0.0.1:' + s.http.address().port + '/announce'));\
+        s.listen(0, '127.0.0.1');";
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", "0", "node", "--input-type=module", "-e", script])
+        .current_dir(&o.repo);
+    cmd
+}
+
+/// Starts a server, waits for the ws:// URL on its stdout.
+async fn start(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(at) = line.find("ws://") {
+            let url = line[at..].split_whitespace().next().unwrap_or_default().to_string();
+            return (child, url);
+        }
+    }
+    panic!("server printed no ws:// URL");
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn run_one(name: &'static str, o: &Options, cmd: Command) -> Outcome {
+    let (mut child, url) = start(cmd).await;
+    let pid = child.id().expect("pid");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_kib = rss_kib(pid);
+    let announced = Arc::new(Barrier::new(o.peers + 1));
+    let (go_tx, go_rx) = watch::channel(None::<Instant>);
+    let offers_received = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(o.peers);
+    for i in 0..o.peers {
+        let peer = PeerSpec::new(i, o);
+        let (url, barrier, go, seen) = (url.clone(), announced.clone(), go_rx.clone(), offers_received.clone());
+        tasks.push(tokio::spawn(peer.run(url, barrier, go, seen)));
+        if i % 100 == 99 {
+            // Pace connection setup so the accept queue never overflows.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    announced.wait().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let loaded_kib = rss_kib(pid);
+    eprintln!("{name}: {} peers announced; RSS {idle_kib} -> {loaded_kib} KiB", o.peers);
+    let deadline = Instant::now() + Duration::from_secs(o.secs);
+    let started = Instant::now();
+    let _ = go_tx.send(Some(deadline));
+    let mut announces = 0;
+    for t in tasks {
+        announces += t.await.unwrap_or(0);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = child.kill().await;
+    Outcome {
+        name,
+        idle_kib,
+        loaded_kib,
+        announces,
+        offers_received: offers_received.load(Ordering::Relaxed),
+        secs,
+        peers: o.peers,
+    }
+}
+
+/// One simulated browser: its pre-encoded announces.
+struct PeerSpec {
+    started: String,
+    update: String,
+}
+
+impl PeerSpec {
+    fn new(i: usize, o: &Options) -> Self {
+        let mut peer_id = *b"-PC0001-000000000000";
+        peer_id[8..20].copy_from_slice(format!("{i:012}").as_bytes());
+        let mut info_hash = *b"bench-swarm-00000000";
+        let swarm = format!("{:08}", i / o.swarm_size);
+        info_hash[12..20].copy_from_slice(swarm.as_bytes());
+        let sdp = "a".repeat(o.sdp_bytes);
+        let offers: Vec<Offer> = (0..o.offers)
+            .map(|k| {
+                let mut offer_id = peer_id;
+                offer_id[0] = k as u8;
+                Offer { offer_id, sdp: sdp.clone() }
+            })
+            .collect();
+        let announce = |event| {
+            ClientToTracker::Announce(Announce {
+                info_hash,
+                peer_id,
+                event: Some(event),
+                numwant: Some(o.offers as u32),
+                uploaded: Some(0),
+                downloaded: Some(0),
+                left: Some(1 << 20),
+                offers: offers.clone(),
+            })
+            .to_json()
+        };
+        PeerSpec { started: announce(AnnounceEvent::Started), update: announce(AnnounceEvent::Update) }
+    }
+
+    async fn run(
+        self,
+        url: String,
+        announced: Arc<Barrier>,
+        mut go: watch::Receiver<Option<Instant>>,
+        offers_seen: Arc<AtomicU64>,
+    ) -> u64 {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.expect("connect");
+        ws.send(Message::text(self.started.clone())).await.expect("send");
+        wait_reply(&mut ws, &offers_seen).await;
+        announced.wait().await;
+        // Keep reading relayed offers until the loop starts.
+        let deadline = loop {
+            tokio::select! {
+                _ = go.changed() => break go.borrow().unwrap_or_else(Instant::now),
+                frame = ws.next() => if is_offer(frame) { offers_seen.fetch_add(1, Ordering::Relaxed); },
+            }
+        };
+        let mut done = 0;
+        while Instant::now() < deadline {
+            if ws.send(Message::text(self.update.clone())).await.is_err() {
+                break;
+            }
+            if !wait_reply(&mut ws, &offers_seen).await {
+                break;
+            }
+            done += 1;
+        }
+        let _ = ws.close(None).await;
+        done
+    }
+}
+
+type Frame = Option<Result<Message, tokio_tungstenite::tungstenite::Error>>;
+
+fn is_offer(frame: Frame) -> bool {
+    matches!(frame, Some(Ok(Message::Text(t))) if t.as_str().contains("\"offer\""))
+}
+
+/// Reads until this peer's announce reply (the only message with an
+/// interval); counts offers seen on the way. False if the socket ended.
+async fn wait_reply<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, offers_seen: &AtomicU64) -> bool
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                if t.as_str().contains("\"interval\"") {
+                    return true;
+                }
+                if t.as_str().contains("\"offer\"") {
+                    offers_seen.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Some(Ok(_)) => {}
+            _ => return false,
+        }
+    }
+}
