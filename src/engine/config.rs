@@ -22,8 +22,10 @@ pub struct Config {
     pub initial_pipeline: u32,
     pub min_pipeline: u32,
     pub max_pipeline: u32,
-    /// Keep enough requests outstanding to cover this long at the peer's
-    /// measured rate (a bandwidth-delay product).
+    /// The pipeline grows by one request per block received (slow start)
+    /// up to this long's worth of data at the peer's measured rate. It must
+    /// exceed any round trip: the measured rate is itself capped by
+    /// pipeline / RTT, so a shorter time would freeze the pipeline.
     pub pipeline_time: Duration,
     /// No block from a peer with requests outstanding for this long: the
     /// requests are abandoned and re-issued elsewhere.
@@ -73,7 +75,7 @@ impl Default for Config {
             initial_pipeline: 32,
             min_pipeline: 4,
             max_pipeline: 384,
-            pipeline_time: Duration::from_millis(150),
+            pipeline_time: Duration::from_secs(1),
             request_timeout: Duration::from_secs(4),
             max_timeouts: 3,
             peer_grace: Duration::from_secs(2),

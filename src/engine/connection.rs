@@ -12,6 +12,8 @@ use crate::wire::metadata::UT_METADATA;
 use crate::wire::{Bitfield, Decoder, ExtendedHandshake, Frame, Handshake, Message, WireError};
 
 const CLIENT_NAME: &str = "peercdn";
+/// Banned peer ids remembered for the session.
+const MAX_BANNED: usize = 4096;
 /// Largest slice of peer input decoded at once.
 const DECODE_SLICE: usize = 64 * 1024;
 
@@ -90,7 +92,7 @@ impl Engine {
             self.reschedule = true;
         }
         match msg {
-            Message::KeepAlive => {}
+            Message::KeepAlive | Message::Port(_) => {}
             Message::Choke => {
                 self.set_peer_choking(key, true);
                 self.drop_downloads(key);
@@ -181,6 +183,8 @@ impl Engine {
         let ext = ExtendedHandshake::try_from(payload)?;
         if let Some(peer) = self.peers.get_mut(&key) {
             peer.ut_metadata = ext.id_of(UT_METADATA);
+            // Never queue more requests than the peer says it keeps.
+            peer.reqq = ext.reqq.map(|r| r.max(1));
         }
         Ok(())
     }
@@ -268,7 +272,10 @@ impl Engine {
     /// Bans the peer's id for the session and disconnects it.
     pub(crate) fn ban(&mut self, key: PeerKey) {
         if let Some(peer_id) = self.peers.get(&key).and_then(|p| p.peer_id) {
-            self.banned.insert(peer_id);
+            // Bounded too: past the cap, bans still disconnect but are not kept.
+            if self.banned.len() < MAX_BANNED {
+                self.banned.insert(peer_id);
+            }
             self.stats.peers_banned += 1;
             self.outputs
                 .push_back(Output::PeerBanned { peer: key, peer_id });

@@ -23,7 +23,8 @@ impl Engine {
             let Some(peer) = self.peers.get_mut(&key) else {
                 return;
             };
-            let limit = if peer.snubbed { 1 } else { peer.pipeline };
+            let pipeline = peer.pipeline.min(peer.reqq.unwrap_or(u32::MAX));
+            let limit = if peer.snubbed { 1 } else { pipeline };
             if !peer.ready() || peer.outstanding >= limit {
                 return;
             }
@@ -160,11 +161,13 @@ impl Engine {
         peer.snubbed = false;
         peer.rate.record(now, data.len() as u64);
         let target = (peer.rate.rate * self.cfg.pipeline_time.as_secs_f64() / f64::from(bs)) as u32;
-        // Slow start: grow by one per block until the measured rate says
-        // how many requests cover `pipeline_time`.
+        // Slow start: grow by one per block (doubling per round trip), capped
+        // by `pipeline_time` worth of data at the measured rate, so a slow
+        // peer never holds many requests.
         peer.pipeline = (peer.pipeline + 1)
             .min(target.max(self.cfg.initial_pipeline))
             .clamp(self.cfg.min_pipeline, self.cfg.max_pipeline);
+
         if complete {
             if let Some(dl) = peer.downloads.remove(&index) {
                 self.release(index, dl.buf.len());

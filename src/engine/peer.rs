@@ -84,6 +84,8 @@ pub(crate) struct Peer {
     /// The id the peer wants `ut_metadata` messages on, if it speaks it.
     pub ut_metadata: Option<u8>,
     pub metadata_sent: u32,
+    /// Requests the peer queues (BEP 10 `reqq`), if it said.
+    pub reqq: Option<u32>,
     pub downloads: BTreeMap<u32, Download>,
     pub outstanding: u32,
     pub pipeline: u32,
@@ -118,6 +120,7 @@ impl Peer {
             unchoked_at: now,
             ut_metadata: None,
             metadata_sent: 0,
+            reqq: None,
             downloads: BTreeMap::new(),
             outstanding: 0,
             pipeline,

@@ -13,6 +13,7 @@ const BITFIELD: u8 = 5;
 const REQUEST: u8 = 6;
 const PIECE: u8 = 7;
 const CANCEL: u8 = 8;
+const PORT: u8 = 9;
 const EXTENDED: u8 = 20;
 
 /// One message: the bytes after the 4-byte length prefix.
@@ -41,6 +42,9 @@ pub enum Message<'a> {
         begin: u32,
         length: u32,
     },
+    /// BEP 5 DHT port. We never advertise DHT, but a peer that sends it
+    /// anyway is tolerated (the engine ignores it) rather than dropped.
+    Port(u16),
     /// BEP 10: `ext_id` 0 is the extension handshake, others are the ids
     /// the receiver assigned in its handshake's `m` dictionary.
     Extended {
@@ -73,6 +77,9 @@ impl<'a> TryFrom<&'a [u8]> for Message<'a> {
             INTERESTED => fixed(0).map(|_| Message::Interested)?,
             NOT_INTERESTED => fixed(0).map(|_| Message::NotInterested)?,
             HAVE => fixed(4).map(|_| Message::Have(be32(payload, 0)))?,
+            PORT => {
+                fixed(2).map(|_| Message::Port(u16::from_be_bytes([payload[0], payload[1]])))?
+            }
             BITFIELD => Message::Bitfield(payload),
             REQUEST | CANCEL => {
                 fixed(12)?;
@@ -160,6 +167,7 @@ impl Message<'_> {
             Message::KeepAlive => 0,
             Message::Choke | Message::Unchoke | Message::Interested | Message::NotInterested => 1,
             Message::Have(_) => 5,
+            Message::Port(_) => 3,
             Message::Bitfield(bits) => 1 + bits.len(),
             Message::Request { .. } | Message::Cancel { .. } => 13,
             Message::Piece { data, .. } => 9 + data.len(),
@@ -189,6 +197,10 @@ impl Message<'_> {
             Message::Have(index) => {
                 out.push(HAVE);
                 out.extend_from_slice(&index.to_be_bytes());
+            }
+            Message::Port(port) => {
+                out.push(PORT);
+                out.extend_from_slice(&port.to_be_bytes());
             }
             Message::Bitfield(bits) => {
                 out.push(BITFIELD);

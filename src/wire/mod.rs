@@ -26,6 +26,7 @@
 //!   6 request   <index u32><begin u32><length u32>
 //!   7 piece     <index u32><begin u32><block bytes>
 //!   8 cancel    <index u32><begin u32><length u32>
+//!   9 port      <u16> (BEP 5 DHT; tolerated, ignored)
 //!  20 extended  <ext id u8><payload>; ext id 0 = BEP 10 handshake (bencoded dict)
 //! ```
 //!

@@ -26,6 +26,7 @@ enum Owned {
     Piece(u32, u32, Vec<u8>),
     Cancel(u32, u32, u32),
     Extended(u8, Vec<u8>),
+    Port(u16),
 }
 
 impl Owned {
@@ -53,6 +54,7 @@ impl Owned {
                 begin: *begin,
                 length: *length,
             },
+            Owned::Port(port) => Message::Port(*port),
             Owned::Extended(ext_id, payload) => Message::Extended {
                 ext_id: *ext_id,
                 payload,
@@ -75,6 +77,7 @@ fn valid_message() -> impl Strategy<Value = Owned> {
         Just(Owned::Interested),
         Just(Owned::NotInterested),
         (0u32..100).prop_map(Owned::Have),
+        any::<u16>().prop_map(Owned::Port),
         bits.prop_map(Owned::Bitfield),
         block.clone().prop_map(|(i, b, l)| Owned::Request(i, b, l)),
         block.clone().prop_map(|(i, b, l)| Owned::Cancel(i, b, l)),

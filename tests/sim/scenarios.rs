@@ -33,6 +33,8 @@ pub struct Report {
     pub bytes_mismatched: u64,
     /// Slowest visitor: join to want done, virtual milliseconds.
     pub max_complete_ms: u64,
+    /// Each visitor's join-to-done time, in arrival order.
+    pub complete_ms: Vec<u64>,
     /// Smallest share of bytes from peers among visitors after the first.
     pub min_later_peer_share: f64,
     pub peers_banned: usize,
@@ -53,7 +55,7 @@ impl Report {
                 "{{\"scenario\":\"{}\",\"visitors\":{},\"asset_bytes\":{},\"origin_bytes\":{},",
                 "\"peer_bytes\":{},\"all_complete\":{},\"bytes_mismatched\":{},\"max_complete_ms\":{},",
                 "\"min_later_peer_share\":{:.4},\"peers_banned\":{},\"request_timeouts\":{},",
-                "\"first_origin_ms\":{},\"deadline_ms\":{},\"origin_ratio\":{:.4},\"origin_overlaps\":{},\"wall_ms\":{}}}"
+                "\"first_origin_ms\":{},\"deadline_ms\":{},\"origin_ratio\":{:.4},\"origin_overlaps\":{},\"complete_ms\":{:?},\"wall_ms\":{}}}"
             ),
             self.scenario,
             self.visitors,
@@ -70,6 +72,7 @@ impl Report {
             self.deadline_ms,
             self.origin_bytes as f64 / self.asset_bytes.max(1) as f64,
             self.origin_overlaps,
+            self.complete_ms,
             self.wall_ms,
         )
     }
@@ -214,6 +217,10 @@ fn report(sim: &Sim, name: &str, visitors: &[usize]) -> Report {
         peer_bytes: nodes.iter().map(|n| n.from_peers).sum(),
         all_complete: nodes.iter().all(|n| n.done_at.is_some()),
         bytes_mismatched: sim.nodes.iter().map(|n| n.mismatched).sum(),
+        complete_ms: nodes
+            .iter()
+            .map(|n| n.done_at.map_or(u64::MAX, |t| ms(t, n.joined_at)))
+            .collect(),
         max_complete_ms: nodes
             .iter()
             .map(|n| n.done_at.map_or(u64::MAX, |t| ms(t, n.joined_at)))
