@@ -11,6 +11,7 @@
 pub mod bencode;
 pub mod encoding;
 pub mod engine;
+pub mod eviction;
 pub mod manifest;
 pub mod range;
 pub mod tracker;

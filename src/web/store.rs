@@ -7,19 +7,36 @@
 //! Invariant: only bytes that matched their piece hash are put; reads are
 //! checked again (the cache is reachable by any script of the origin), and
 //! an entry that fails is deleted and treated as missing.
+//!
+//! Budget: before a write, [`PieceStore::make_room`] compares the origin's
+//! usage (`navigator.storage.estimate()`) with a share of its quota and
+//! deletes pieces in the order of [`crate::eviction`]. A write that still
+//! fails (QuotaExceededError) only leaves the piece uncached: the error
+//! never reaches the page.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
-use web_sys::{Cache, CacheStorage, Response, ResponseInit};
+use web_sys::{
+    Cache, CacheStorage, Request, Response, ResponseInit, StorageEstimate, WorkerNavigator,
+};
 
 use super::js::{resolve, settle, JsResult};
+use crate::eviction::{budget, victims, CachedPiece};
 use crate::manifest::VerifiedManifest;
 
 const CACHE_PREFIX: &str = "peercdn-";
+/// Share of the origin's storage quota peercdn allows itself.
+const QUOTA_SHARE_PERCENT: u64 = 50;
 
 pub struct PieceStore {
     cache: Cache,
     base: String,
+    /// Piece -> tick of its last read or write in this worker's life.
+    recent: RefCell<BTreeMap<u64, u64>>,
+    tick: Cell<u64>,
 }
 
 impl PieceStore {
@@ -34,7 +51,15 @@ impl PieceStore {
         Ok(PieceStore {
             cache,
             base: format!("{scope}__peercdn/piece/"),
+            recent: RefCell::new(BTreeMap::new()),
+            tick: Cell::new(0),
         })
+    }
+
+    fn touch(&self, piece: u64) {
+        let tick = self.tick.get() + 1;
+        self.tick.set(tick);
+        self.recent.borrow_mut().insert(piece, tick);
     }
 
     fn key(&self, piece: u64) -> String {
@@ -52,6 +77,7 @@ impl PieceStore {
         let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
         let bytes = Uint8Array::new(&buffer).to_vec();
         if manifest.piece_matches(piece, &bytes) {
+            self.touch(piece);
             return Ok(Some(bytes));
         }
         settle(self.cache.delete_with_str(&self.key(piece))).await?;
@@ -69,11 +95,53 @@ impl PieceStore {
     /// Stores verified bytes; the promise settles when the write is done
     /// (hand it to `waitUntil`).
     pub fn put(&self, piece: u64, bytes: &[u8]) -> JsResult<Promise> {
+        self.touch(piece);
         let init = ResponseInit::new();
         init.set_status(200);
         let body = Uint8Array::from(bytes);
         let response = Response::new_with_opt_buffer_source_and_init(Some(&body), &init)?;
         Ok(self.cache.put_with_str(&self.key(piece), &response))
+    }
+}
+
+impl PieceStore {
+    /// Deletes cached pieces until `need` more bytes fit in the budget.
+    pub async fn make_room(
+        &self,
+        navigator: &WorkerNavigator,
+        manifest: &VerifiedManifest,
+        need: u64,
+    ) -> JsResult<()> {
+        let estimate =
+            resolve::<StorageEstimate>(navigator.storage().estimate()?, "storage.estimate").await?;
+        let usage = estimate.get_usage().unwrap_or(0.0) as u64;
+        let quota = estimate.get_quota().unwrap_or(f64::MAX) as u64;
+        let limit = budget(quota, QUOTA_SHARE_PERCENT, u64::MAX);
+        if usage.saturating_add(need) <= limit {
+            return Ok(());
+        }
+        let entries = self.cached_pieces(manifest).await?;
+        for piece in victims(&entries, usage.saturating_add(need) - limit) {
+            settle(self.cache.delete_with_str(&self.key(piece))).await?;
+            self.recent.borrow_mut().remove(&piece);
+        }
+        Ok(())
+    }
+
+    /// Every cached piece, in insertion order, with its size and recency.
+    async fn cached_pieces(&self, manifest: &VerifiedManifest) -> JsResult<Vec<CachedPiece>> {
+        let keys = resolve::<Array>(self.cache.keys(), "cache.keys").await?;
+        let recent = self.recent.borrow();
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.dyn_into::<Request>().ok())
+            .filter_map(|request| request.url().strip_prefix(&self.base)?.parse::<u64>().ok())
+            .map(|piece| CachedPiece {
+                piece,
+                bytes: manifest.piece_span(piece).map_or(0, |s| s.data_len),
+                last_used: recent.get(&piece).copied(),
+            })
+            .collect())
     }
 }
 

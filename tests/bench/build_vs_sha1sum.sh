@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 runs=${1:-3}
 
 cargo build --release -q -p peercdn-cli
-bin=target/release/peercdn
+bin=${CARGO_TARGET_DIR:-target}/release/peercdn
 work=$(mktemp -d /tmp/peercdn-bench-build.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 site=$work/site
