@@ -15,9 +15,9 @@ use crate::wire::Message;
 
 /// Our extension id for `ut_metadata` (what peers send it to us on).
 pub(crate) const OUR_UT_METADATA: u8 = 1;
-/// Metadata pieces served per peer per session (a client needs each once).
-const MAX_METADATA_SENDS: u32 =
-    4 * metadata::MAX_METADATA_SIZE / metadata::METADATA_PIECE_LEN as u32;
+/// Metadata pieces served per peer per session beyond twice the piece
+/// count (a client needs each once): a flood gets rejects, a few bytes each.
+const METADATA_SLACK: u32 = 4;
 
 impl Engine {
     pub(crate) fn on_request(&mut self, key: PeerKey, req: BlockRequest) {
@@ -255,7 +255,10 @@ impl Engine {
             return Ok(());
         };
         peer.metadata_sent += 1;
-        let allowed = peer.metadata_sent <= MAX_METADATA_SENDS && !self.cfg.leech_only;
+        let pieces = info
+            .as_deref()
+            .map_or(0, |i| metadata::piece_count(i.len() as u32));
+        let allowed = peer.metadata_sent <= 2 * pieces + METADATA_SLACK && !self.cfg.leech_only;
         let data = info
             .as_deref()
             .filter(|_| allowed)

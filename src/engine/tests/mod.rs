@@ -189,7 +189,15 @@ proptest! {
             e.handle(now, input);
             drain(&mut e);
             prop_assert!(e.peer_count() <= 3 && e.pending_wants() <= 4 && e.queued_requests() <= 12);
-            if let Some(t) = e.poll_timeout() { prop_assert!(t >= now); }
+            // Waking at the requested time must make progress: the next
+            // timeout is strictly later (no busy loop for the caller).
+            if let Some(t) = e.poll_timeout() {
+                prop_assert!(t >= now);
+                e.handle(t, Input::Timer);
+                drain(&mut e);
+                prop_assert!(e.poll_timeout().is_none_or(|next| next > t), "spin at {:?}", t);
+                now = t;
+            }
         }
     }
 }

@@ -122,6 +122,34 @@ fn ut_metadata_serves_the_info_dictionary_to_a_magnet_client() {
         }
     }
     assert_eq!(asm.finish().unwrap(), Some(s.info.clone()));
+    // A flood of metadata requests gets a bounded number of data replies.
+    let mut flood = Vec::new();
+    let req = MetadataMessage::Request { piece: 0 }.to_bytes();
+    for _ in 0..1000 {
+        Message::Extended {
+            ext_id: their_id,
+            payload: &req,
+        }
+        .encode_into(&mut flood);
+    }
+    e.handle(
+        Time::ZERO,
+        Input::PeerData {
+            peer: 1,
+            bytes: &flood,
+        },
+    );
+    let sent: usize = drain(&mut e)
+        .iter()
+        .map(|o| match o {
+            Output::Send { bytes, .. } => bytes.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(
+        sent < 10 * 16 * 1024 + 1000 * 64,
+        "flood answered with {sent} bytes"
+    );
     // Wrong metadata is refused outright.
     assert_eq!(
         e.set_metadata(b"d1:ai1ee"),
