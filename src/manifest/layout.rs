@@ -72,16 +72,17 @@ pub fn padding_after(length: u64, piece_length: u64) -> u64 {
 }
 
 /// The smallest power-of-two piece length in range whose layout has at most
-/// [`TARGET_PIECE_COUNT`] pieces. Every non-empty asset needs a piece of its
-/// own whatever the length, so for a site of many small files it stops once
-/// the pieces beyond one per asset are at most half the target: larger
-/// pieces would only add padding without cutting the count.
+/// [`TARGET_PIECE_COUNT`] pieces, except that it stops growing before the
+/// padding would exceed a quarter of the site's bytes. Padding is hashed by
+/// the build and by every visitor verifying a piece, so a site of many
+/// small files gets more pieces rather than gigabytes of zeros.
 pub fn choose_piece_length(lengths: &[u64]) -> u64 {
-    let non_empty = lengths.iter().filter(|&&l| l > 0).count() as u64;
+    let data: u64 = lengths.iter().sum();
+    let pieces = |pl: u64| -> u64 { lengths.iter().map(|l| l.div_ceil(pl)).sum() };
+    let padding = |pl: u64| -> u64 { lengths.iter().map(|&l| padding_after(l, pl)).sum() };
     let mut piece_length = MIN_PIECE_LENGTH;
-    while piece_length < MAX_PIECE_LENGTH {
-        let pieces: u64 = lengths.iter().map(|l| l.div_ceil(piece_length)).sum();
-        if pieces <= TARGET_PIECE_COUNT || pieces - non_empty <= TARGET_PIECE_COUNT / 2 {
+    while piece_length < MAX_PIECE_LENGTH && pieces(piece_length) > TARGET_PIECE_COUNT {
+        if padding(piece_length * 2) > data / 4 {
             break;
         }
         piece_length *= 2;
@@ -116,11 +117,17 @@ mod tests {
         assert_eq!(choose_piece_length(&[2000 * 16 * 1024]), 16 * 1024);
         assert_eq!(choose_piece_length(&[2001 * 16 * 1024]), 32 * 1024);
         assert_eq!(choose_piece_length(&[1 << 40]), MAX_PIECE_LENGTH);
-        // Many small files: more pieces would not shrink the count.
+        // Many small files: padding, not the piece count, sets the limit.
         assert_eq!(choose_piece_length(&vec![1; 5000]), MIN_PIECE_LENGTH);
         let mut mixed = vec![1; 5000];
         mixed.push(1 << 30);
-        assert_eq!(choose_piece_length(&mixed), 2 << 20);
+        assert_eq!(choose_piece_length(&mixed), 32 * 1024);
+        let mut site = vec![32 << 10; 2048];
+        site.extend([64 << 10; 1024]);
+        site.extend([1 << 20; 128]);
+        site.extend([32 << 20; 8]);
+        site.extend([256 << 20; 2]);
+        assert_eq!(choose_piece_length(&site), 128 * 1024);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use js_sys::JSON;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Response, ServiceWorkerGlobalScope};
+use web_sys::Response;
 
 use super::js::{error, resolve, JsResult};
 use super::store::PieceStore;
@@ -14,7 +14,6 @@ use crate::manifest::{AssetEntry, SiteManifest, VerifiedManifest};
 pub const MANIFEST_FILE: &str = "peercdn.json";
 
 pub struct Context {
-    pub global: ServiceWorkerGlobalScope,
     /// The registration scope, ending in `/`; asset paths are relative to it.
     pub scope: String,
     pub manifest: VerifiedManifest,
@@ -24,12 +23,11 @@ pub struct Context {
 
 impl Context {
     /// Fetches and verifies the manifest, and opens its piece store.
-    pub async fn load(global: ServiceWorkerGlobalScope, scope: String) -> JsResult<Context> {
-        let manifest = load_manifest(&global, &scope).await?;
+    pub async fn load(scope: String) -> JsResult<Context> {
+        let manifest = load_manifest(&scope).await?;
         let info_hash_hex = hex_encode(&manifest.info_hash);
-        let store = PieceStore::open(&global.caches()?, &scope, &info_hash_hex).await?;
+        let store = PieceStore::open(&super::global::caches()?, &scope, &info_hash_hex).await?;
         Ok(Context {
-            global,
             scope,
             manifest,
             info_hash_hex,
@@ -63,16 +61,13 @@ impl Context {
     }
 }
 
-async fn load_manifest(
-    global: &ServiceWorkerGlobalScope,
-    scope: &str,
-) -> JsResult<VerifiedManifest> {
+async fn load_manifest(scope: &str) -> JsResult<VerifiedManifest> {
     let url = format!("{scope}{MANIFEST_FILE}");
     // Always ask the origin: a stale manifest would pin an old swarm.
     let init = web_sys::RequestInit::new();
     init.set_cache(web_sys::RequestCache::NoCache);
-    let response =
-        resolve::<Response>(global.fetch_with_str_and_init(&url, &init), "fetch").await?;
+    let request = web_sys::Request::new_with_str_and_init(&url, &init)?;
+    let response = resolve::<Response>(super::global::fetch(&request)?, "fetch").await?;
     if !response.ok() {
         return Err(error(format!(
             "peercdn: {url} answered {}",

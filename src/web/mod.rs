@@ -11,7 +11,9 @@
 //! right) are made by the core; this layer carries them out.
 
 mod context;
+mod global;
 mod js;
+mod listener;
 mod origin;
 mod source;
 mod store;

@@ -7,7 +7,7 @@
 
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response, ServiceWorkerGlobalScope};
+use web_sys::{Request, RequestInit, Response};
 
 use super::js::{error, resolve, JsResult};
 use crate::manifest::VerifiedManifest;
@@ -15,7 +15,6 @@ use crate::manifest::VerifiedManifest;
 /// Fetches pieces `first..=last` of the asset at `url` (all pieces of that
 /// one asset) and returns each with its verified bytes.
 pub async fn fetch_pieces(
-    global: &ServiceWorkerGlobalScope,
     manifest: &VerifiedManifest,
     url: &str,
     first: u64,
@@ -26,7 +25,7 @@ pub async fn fetch_pieces(
     };
     let start = head.asset_offset;
     let end = tail.asset_offset + tail.data_len - 1;
-    let body = fetch_range(global, url, start, end).await?;
+    let body = fetch_range(url, start, end).await?;
     let mut pieces = Vec::with_capacity((last - first + 1) as usize);
     let mut at = 0usize;
     for piece in first..=last {
@@ -49,18 +48,13 @@ pub async fn fetch_pieces(
 
 /// The bytes `start..=end` of `url`: from a 206, or sliced out of a 200 when
 /// the server ignores Range.
-async fn fetch_range(
-    global: &ServiceWorkerGlobalScope,
-    url: &str,
-    start: u64,
-    end: u64,
-) -> JsResult<Vec<u8>> {
+pub async fn fetch_range(url: &str, start: u64, end: u64) -> JsResult<Vec<u8>> {
     let init = RequestInit::new();
     let request = Request::new_with_str_and_init(url, &init)?;
     request
         .headers()
         .set("Range", &format!("bytes={start}-{end}"))?;
-    let response = resolve::<Response>(global.fetch_with_request(&request), "fetch").await?;
+    let response = resolve::<Response>(super::global::fetch(&request)?, "fetch").await?;
     let buffer = JsFuture::from(response.array_buffer()?).await?;
     let bytes = Uint8Array::new(&buffer);
     let wanted = (end - start + 1) as u32;

@@ -142,7 +142,7 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
     let last = origin_run_end(state, &context, piece).await?;
     let url = context.asset_url(&state.borrow().asset);
     let pieces =
-        super::origin::fetch_pieces(&context.global, &context.manifest, &url, piece, last).await?;
+        super::origin::fetch_pieces(&context.manifest, &url, piece, last).await?;
     let mut state = state.borrow_mut();
     let mut wanted = None;
     for (index, bytes) in pieces {

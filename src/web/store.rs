@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Cache, CacheStorage, Request, Response, ResponseInit, StorageEstimate, WorkerNavigator,
+    Cache, CacheStorage, Request, Response, ResponseInit, StorageEstimate,
 };
 
 use super::js::{resolve, settle, JsResult};
@@ -106,14 +106,12 @@ impl PieceStore {
 
 impl PieceStore {
     /// Deletes cached pieces until `need` more bytes fit in the budget.
-    pub async fn make_room(
-        &self,
-        navigator: &WorkerNavigator,
+    pub async fn make_room(&self,
         manifest: &VerifiedManifest,
         need: u64,
     ) -> JsResult<()> {
         let estimate =
-            resolve::<StorageEstimate>(navigator.storage().estimate()?, "storage.estimate").await?;
+            resolve::<StorageEstimate>(super::global::storage()?.estimate()?, "storage.estimate").await?;
         let usage = estimate.get_usage().unwrap_or(0.0) as u64;
         let quota = estimate.get_quota().unwrap_or(f64::MAX) as u64;
         let limit = budget(quota, QUOTA_SHARE_PERCENT, u64::MAX);

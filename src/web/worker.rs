@@ -31,8 +31,7 @@ pub struct Worker {
 impl Worker {
     /// Starts the worker for `scope`: fetches and verifies the manifest.
     pub async fn load(scope: String) -> Result<Worker, JsValue> {
-        let global = js_sys::global().dyn_into::<web_sys::ServiceWorkerGlobalScope>()?;
-        let context = Context::load(global, scope).await?;
+        let context = Context::load(scope).await?;
         Ok(Worker {
             context: Rc::new(context),
         })
@@ -48,7 +47,7 @@ impl Worker {
     pub fn activate(&self) -> Promise {
         let context = self.context.clone();
         future_to_promise(async move {
-            let caches = context.global.caches()?;
+            let caches = super::global::caches()?;
             let deleted = delete_other_swarms(&caches, &cache_name(&context.info_hash_hex)).await?;
             Ok(JsValue::from(deleted))
         })
@@ -71,7 +70,7 @@ impl Worker {
         Some(future_to_promise(async move {
             if navigate {
                 let online =
-                    resolve::<Response>(context.global.fetch_with_request(&request), "fetch").await;
+                    resolve::<Response>(super::global::fetch(&request)?, "fetch").await;
                 if let Ok(response) = online {
                     return Ok(response.into());
                 }
