@@ -1,5 +1,5 @@
 //! Runs one simulated swarm scenario (or all) and prints one JSON object
-//! per run: `cargo run --release --example swarm -- <scenario>|all [asset bytes]`.
+//! per run: `cargo run --release --example swarm -- <scenario>|all [asset bytes] [seed]`.
 
 #[path = "../tests/sim/mod.rs"]
 mod sim;
@@ -13,13 +13,14 @@ fn main() {
         .get(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(FULL_ASSET);
+    let seed = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(42);
     let names: Vec<&str> = if which == "all" {
         SCENARIOS.to_vec()
     } else {
         vec![which]
     };
     for name in names {
-        match run(name, asset, 42) {
+        match run(name, asset, seed) {
             Some(report) => println!("{}", report.to_json()),
             None => {
                 eprintln!(

@@ -27,7 +27,11 @@ pub struct Net {
     pub origin_link: LinkSpec,
     /// Overrides for particular directed links.
     pub special: HashMap<(usize, usize), LinkSpec>,
+    /// Each node's total upload to peers (bytes per second), shared by all
+    /// its channels: a visitor's uplink, not just each channel, is finite.
+    pub uplink: f64,
     links: HashMap<(usize, usize), LinkState>,
+    uplinks: HashMap<usize, Time>,
     origin: HashMap<usize, LinkState>,
     rng: u64,
 }
@@ -38,7 +42,9 @@ impl Net {
             peer_link,
             origin_link,
             special: HashMap::new(),
+            uplink: peer_link.bandwidth,
             links: HashMap::new(),
+            uplinks: HashMap::new(),
             origin: HashMap::new(),
             rng: seed | 1,
         }
@@ -52,8 +58,13 @@ impl Net {
             .copied()
             .unwrap_or(self.peer_link);
         let lossy = self.chance(spec.loss);
+        // The node's uplink serialises its channels: a message leaves once
+        // the uplink has sent everything queued before it.
+        let up = self.uplinks.entry(from).or_default();
+        let start = (*up).max(now);
+        *up = start.after(Duration::from_secs_f64(len as f64 / self.uplink));
         let state = self.links.entry((from, to)).or_default();
-        advance(state, now, spec, len, lossy)
+        advance(state, start, spec, len, lossy)
     }
 
     /// Arrival time of the next `len` bytes of origin responses to `node`
