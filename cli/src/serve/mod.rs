@@ -11,6 +11,7 @@
 mod args;
 mod files;
 mod manifest_check;
+mod memory;
 mod range;
 mod stats;
 mod tracker;
@@ -121,6 +122,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
             Arc::clone(tracker),
             args.tracker.limits().peer_timeout,
         ));
+        tokio::spawn(memory::trim_after_bursts(Arc::clone(tracker)));
     }
     let mut drain_rx = shutdown_rx.clone();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {

@@ -145,6 +145,11 @@ impl Tracker {
         c
     }
 
+    /// Connections accepted since start.
+    pub fn accepted(&self) -> u64 {
+        self.next_conn.load(Ordering::Relaxed) - 1
+    }
+
     /// Open tracker connections.
     pub fn connection_count(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)

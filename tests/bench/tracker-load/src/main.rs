@@ -28,6 +28,7 @@ use peercdn::tracker::{Announce, AnnounceEvent, ClientToTracker, Offer};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{watch, Barrier};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 struct Options {
@@ -69,11 +70,18 @@ async fn main() {
         "\ntracker benchmark: {} peers, {} offers of {} B per announce, swarms of {}, {} s closed loop",
         opts.peers, opts.offers, opts.sdp_bytes, opts.swarm_size, opts.secs
     );
-    println!("{:<20} {:>12} {:>16} {:>14} {:>14}", "server", "announces/s", "KiB/1000 peers", "idle RSS KiB", "offers recv");
+    println!(
+        "{:<20} {:>12} {:>16} {:>14} {:>14}",
+        "server", "announces/s", "KiB/1000 peers", "idle RSS KiB", "offers recv"
+    );
     for o in [&ours, &reference] {
         println!(
             "{:<20} {:>12.0} {:>16.0} {:>14} {:>14}",
-            o.name, o.per_sec(), o.kib_per_1000(), o.idle_kib, o.offers_received
+            o.name,
+            o.per_sec(),
+            o.kib_per_1000(),
+            o.idle_kib,
+            o.offers_received
         );
     }
     let speed = ours.per_sec() / reference.per_sec();
@@ -127,7 +135,12 @@ fn ours_command(o: &Options) -> Command {
         .arg(site)
         .args(["--tracker-only", "--addr", "127.0.0.1:0"])
         .args(["--rate-limit", "1000000", "--rate-burst", "1000000"])
-        .args(["--max-peers-per-swarm", "100000", "--max-connections", "100000"]);
+        .args([
+            "--max-peers-per-swarm",
+            "100000",
+            "--max-connections",
+            "100000",
+        ]);
     cmd
 }
 
@@ -154,7 +167,11 @@ async fn start(mut cmd: Command) -> (Child, String) {
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let Some(at) = line.find("ws://") {
-            let url = line[at..].split_whitespace().next().unwrap_or_default().to_string();
+            let url = line[at..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             return (child, url);
         }
     }
@@ -182,7 +199,12 @@ async fn run_one(name: &'static str, o: &Options, cmd: Command) -> Outcome {
     let mut tasks = Vec::with_capacity(o.peers);
     for i in 0..o.peers {
         let peer = PeerSpec::new(i, o);
-        let (url, barrier, go, seen) = (url.clone(), announced.clone(), go_rx.clone(), offers_received.clone());
+        let (url, barrier, go, seen) = (
+            url.clone(),
+            announced.clone(),
+            go_rx.clone(),
+            offers_received.clone(),
+        );
         tasks.push(tokio::spawn(peer.run(url, barrier, go, seen)));
         if i % 100 == 99 {
             // Pace connection setup so the accept queue never overflows.
@@ -192,7 +214,10 @@ async fn run_one(name: &'static str, o: &Options, cmd: Command) -> Outcome {
     announced.wait().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loaded_kib = rss_kib(pid);
-    eprintln!("{name}: {} peers announced; RSS {idle_kib} -> {loaded_kib} KiB", o.peers);
+    eprintln!(
+        "{name}: {} peers announced; RSS {idle_kib} -> {loaded_kib} KiB",
+        o.peers
+    );
     let deadline = Instant::now() + Duration::from_secs(o.secs);
     let started = Instant::now();
     let _ = go_tx.send(Some(deadline));
@@ -231,7 +256,10 @@ impl PeerSpec {
             .map(|k| {
                 let mut offer_id = peer_id;
                 offer_id[0] = k as u8;
-                Offer { offer_id, sdp: sdp.clone() }
+                Offer {
+                    offer_id,
+                    sdp: sdp.clone(),
+                }
             })
             .collect();
         let announce = |event| {
@@ -247,7 +275,10 @@ impl PeerSpec {
             })
             .to_json()
         };
-        PeerSpec { started: announce(AnnounceEvent::Started), update: announce(AnnounceEvent::Update) }
+        PeerSpec {
+            started: announce(AnnounceEvent::Started),
+            update: announce(AnnounceEvent::Update),
+        }
     }
 
     async fn run(
@@ -257,8 +288,15 @@ impl PeerSpec {
         mut go: watch::Receiver<Option<Instant>>,
         offers_seen: Arc<AtomicU64>,
     ) -> u64 {
-        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.expect("connect");
-        ws.send(Message::text(self.started.clone())).await.expect("send");
+        // tungstenite zero-fills its whole read buffer on every read: the
+        // 128 KiB default would make the generator the bottleneck.
+        let config = WebSocketConfig::default().read_buffer_size(8192);
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), false)
+            .await
+            .expect("connect");
+        ws.send(Message::text(self.started.clone()))
+            .await
+            .expect("send");
         wait_reply(&mut ws, &offers_seen).await;
         announced.wait().await;
         // Keep reading relayed offers until the loop starts.
@@ -291,7 +329,10 @@ fn is_offer(frame: Frame) -> bool {
 
 /// Reads until this peer's announce reply (the only message with an
 /// interval); counts offers seen on the way. False if the socket ended.
-async fn wait_reply<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, offers_seen: &AtomicU64) -> bool
+async fn wait_reply<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    offers_seen: &AtomicU64,
+) -> bool
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
