@@ -32,38 +32,10 @@ fn main() {
     if let Some(path) = args.get(2).filter(|_| !seeding) {
         std::fs::write(path, &site.bytes).expect("write content");
     }
-    let m = &site.manifest;
-    let big = &m.assets[site.big as usize];
-    eprintln!(
-        "{{\"info_hash\":\"{}\",\"piece_length\":{},\"total_length\":{},\"big_offset\":{},\"big_length\":{}}}",
-        peercdn::encoding::hex_encode(&m.info_hash),
-        m.piece_length,
-        m.total_length,
-        big.offset,
-        big.length
-    );
-    let mut engine =
-        Engine::new(m, Config::default(), *b"-PC0001-interop00000", 5).expect("engine");
-    let mut store: HashMap<u32, Arc<[u8]>> = HashMap::new();
+    announce_layout(&site);
     let started = Instant::now();
     let now = || Time::from_micros(started.elapsed().as_micros() as u64);
-    if seeding {
-        engine.set_metadata(&site.info).expect("metadata");
-        let all: Vec<u32> = (0..site.piece_count()).collect();
-        store = all.iter().map(|&p| (p, Arc::from(site.piece(p)))).collect();
-        engine.handle(now(), Input::StoreHas { pieces: &all });
-    } else {
-        let deadline = Time::from_millis(600_000);
-        let want = Input::Want {
-            id: 1,
-            asset: site.big,
-            start: 0,
-            end: big.length,
-            deadline,
-        };
-        engine.handle(now(), want);
-    }
-    engine.handle(now(), Input::PeerConnected { peer: 1 });
+    let (mut engine, mut store) = start(&site, seeding, now());
     let mut stdin = std::io::stdin().lock();
     let mut buf = vec![0u8; 64 * 1024];
     let mut verified = 0u64;
@@ -89,6 +61,50 @@ fn main() {
         );
     }
     engine.handle(now(), Input::PeerDisconnected { peer: 1 });
+}
+
+/// The first stderr line: what the other side needs to know.
+fn announce_layout(site: &Site) {
+    let m = &site.manifest;
+    let big = &m.assets[site.big as usize];
+    eprintln!(
+        "{{\"info_hash\":\"{}\",\"piece_length\":{},\"total_length\":{},\"big_offset\":{},\"big_length\":{}}}",
+        peercdn::encoding::hex_encode(&m.info_hash),
+        m.piece_length,
+        m.total_length,
+        big.offset,
+        big.length
+    );
+}
+
+/// A seeding engine (whole store, metadata) or a leeching one (wants the
+/// big asset), connected to peer 1.
+fn start(site: &Site, seeding: bool, now: Time) -> (Engine, HashMap<u32, Arc<[u8]>>) {
+    let m = &site.manifest;
+    let mut engine =
+        Engine::new(m, Config::default(), *b"-PC0001-interop00000", 5).expect("engine");
+    let mut store = HashMap::new();
+    if seeding {
+        engine.set_metadata(&site.info).expect("metadata");
+        let all: Vec<u32> = (0..site.piece_count()).collect();
+        store = all.iter().map(|&p| (p, Arc::from(site.piece(p)))).collect();
+        engine.handle(now, Input::StoreHas { pieces: &all });
+    } else {
+        let end = m.assets[site.big as usize].length;
+        let deadline = Time::from_millis(600_000);
+        engine.handle(
+            now,
+            Input::Want {
+                id: 1,
+                asset: site.big,
+                start: 0,
+                end,
+                deadline,
+            },
+        );
+    }
+    engine.handle(now, Input::PeerConnected { peer: 1 });
+    (engine, store)
 }
 
 /// Carries out the engine's outputs; `Some(done)` when it is time to stop.

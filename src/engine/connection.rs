@@ -109,26 +109,12 @@ impl Engine {
                 index,
                 begin,
                 length,
-            } => self.on_request(
-                key,
-                BlockRequest {
-                    index,
-                    begin,
-                    length,
-                },
-            ),
+            } => self.on_request(key, BlockRequest::new(index, begin, length)),
             Message::Cancel {
                 index,
                 begin,
                 length,
-            } => self.on_cancel(
-                key,
-                BlockRequest {
-                    index,
-                    begin,
-                    length,
-                },
-            ),
+            } => self.on_cancel(key, BlockRequest::new(index, begin, length)),
             Message::Piece { index, begin, data } => self.on_block(key, index, begin, data),
             Message::Extended { ext_id: 0, payload } => self.on_extended_handshake(key, payload)?,
             Message::Extended {

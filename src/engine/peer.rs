@@ -35,6 +35,16 @@ pub(crate) struct BlockRequest {
     pub length: u32,
 }
 
+impl BlockRequest {
+    pub fn new(index: u32, begin: u32, length: u32) -> BlockRequest {
+        BlockRequest {
+            index,
+            begin,
+            length,
+        }
+    }
+}
+
 /// Received-bytes rate, averaged over half-second windows.
 #[derive(Debug, Default)]
 pub(crate) struct RateMeter {

@@ -81,23 +81,7 @@ impl<'a> TryFrom<&'a [u8]> for Message<'a> {
                 fixed(2).map(|_| Message::Port(u16::from_be_bytes([payload[0], payload[1]])))?
             }
             BITFIELD => Message::Bitfield(payload),
-            REQUEST | CANCEL => {
-                fixed(12)?;
-                let (index, begin, length) = (be32(payload, 0), be32(payload, 4), be32(payload, 8));
-                if id == REQUEST {
-                    Message::Request {
-                        index,
-                        begin,
-                        length,
-                    }
-                } else {
-                    Message::Cancel {
-                        index,
-                        begin,
-                        length,
-                    }
-                }
-            }
+            REQUEST | CANCEL => fixed(12).map(|_| block_message(id, payload))?,
             PIECE if payload.len() >= 8 => Message::Piece {
                 index: be32(payload, 0),
                 begin: be32(payload, 4),
@@ -115,6 +99,24 @@ impl<'a> TryFrom<&'a [u8]> for Message<'a> {
             },
             other => return Err(WireError::UnknownId(other)),
         })
+    }
+}
+
+/// A request or cancel from its checked 12-byte payload.
+fn block_message(id: u8, payload: &[u8]) -> Message<'_> {
+    let (index, begin, length) = (be32(payload, 0), be32(payload, 4), be32(payload, 8));
+    if id == REQUEST {
+        Message::Request {
+            index,
+            begin,
+            length,
+        }
+    } else {
+        Message::Cancel {
+            index,
+            begin,
+            length,
+        }
     }
 }
 
@@ -182,52 +184,46 @@ impl Message<'_> {
         let len = u32::try_from(self.body_len()).unwrap_or(u32::MAX);
         out.reserve(4 + self.body_len());
         out.extend_from_slice(&len.to_be_bytes());
-        let three = |out: &mut Vec<u8>, id: u8, a: u32, b: u32, c: u32| {
-            out.push(id);
-            out.extend_from_slice(&a.to_be_bytes());
-            out.extend_from_slice(&b.to_be_bytes());
-            out.extend_from_slice(&c.to_be_bytes());
-        };
-        match *self {
-            Message::KeepAlive => {}
-            Message::Choke => out.push(CHOKE),
-            Message::Unchoke => out.push(UNCHOKE),
-            Message::Interested => out.push(INTERESTED),
-            Message::NotInterested => out.push(NOT_INTERESTED),
-            Message::Have(index) => {
-                out.push(HAVE);
-                out.extend_from_slice(&index.to_be_bytes());
-            }
+        let (id, head, tail): (&[u8], [u32; 3], &[u8]) = match *self {
+            Message::KeepAlive => return,
+            Message::Choke => (&[CHOKE], [0; 3], &[]),
+            Message::Unchoke => (&[UNCHOKE], [0; 3], &[]),
+            Message::Interested => (&[INTERESTED], [0; 3], &[]),
+            Message::NotInterested => (&[NOT_INTERESTED], [0; 3], &[]),
+            Message::Have(index) => (&[HAVE], [index, 0, 0], &[]),
             Message::Port(port) => {
                 out.push(PORT);
-                out.extend_from_slice(&port.to_be_bytes());
+                return out.extend_from_slice(&port.to_be_bytes());
             }
-            Message::Bitfield(bits) => {
-                out.push(BITFIELD);
-                out.extend_from_slice(bits);
-            }
+            Message::Bitfield(bits) => (&[BITFIELD], [0; 3], bits),
             Message::Request {
                 index,
                 begin,
                 length,
-            } => three(out, REQUEST, index, begin, length),
+            } => (&[REQUEST], [index, begin, length], &[]),
             Message::Cancel {
                 index,
                 begin,
                 length,
-            } => three(out, CANCEL, index, begin, length),
-            Message::Piece { index, begin, data } => {
-                out.push(PIECE);
-                out.extend_from_slice(&index.to_be_bytes());
-                out.extend_from_slice(&begin.to_be_bytes());
-                out.extend_from_slice(data);
-            }
+            } => (&[CANCEL], [index, begin, length], &[]),
+            Message::Piece { index, begin, data } => (&[PIECE], [index, begin, 0], data),
             Message::Extended { ext_id, payload } => {
-                out.push(EXTENDED);
-                out.push(ext_id);
-                out.extend_from_slice(payload);
+                out.extend_from_slice(&[EXTENDED, ext_id]);
+                return out.extend_from_slice(payload);
             }
+        };
+        out.extend_from_slice(id);
+        // How many of the u32 fields this message carries.
+        let fields = match self {
+            Message::Have(_) => 1,
+            Message::Piece { .. } => 2,
+            Message::Request { .. } | Message::Cancel { .. } => 3,
+            _ => 0,
+        };
+        for word in &head[..fields] {
+            out.extend_from_slice(&word.to_be_bytes());
         }
+        out.extend_from_slice(tail);
     }
 
     /// The encoded message in a new buffer.
