@@ -202,9 +202,7 @@ impl Engine {
                 end,
                 deadline,
             } => self.add_want(id, asset, start, end, deadline),
-            Input::CancelWant { id } => {
-                self.wants.remove(&id);
-            }
+            Input::CancelWant { id } => self.cancel_want(id),
             Input::PeerConnected { peer } => self.on_connected(peer),
             Input::PeerDisconnected { peer } => self.remove_peer(peer, None),
             Input::PeerData { peer, bytes } => self.on_peer_data(peer, bytes),

@@ -188,6 +188,26 @@ impl Engine {
         }
     }
 
+    /// Origin requests no remaining want needs are aborted (the page went
+    /// away); their pieces are released, and not counted as failures.
+    pub(crate) fn cancel_unwanted_origin(&mut self) {
+        let wanted = |p: u32| self.wants.values().any(|w| (w.cursor..w.end).contains(&p));
+        let idle: Vec<OriginId> = self
+            .origin
+            .iter()
+            .filter(|(_, f)| !(f.next..f.end).any(wanted))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in idle {
+            if let Some(fetch) = self.origin.remove(&id) {
+                (fetch.next..fetch.end).for_each(|p| {
+                    self.from_origin.clear(p);
+                });
+                self.outputs.push_back(Output::CancelOrigin { id });
+            }
+        }
+    }
+
     fn end_fetch(&mut self, fetch: OriginFetch) {
         for p in fetch.next..fetch.end {
             self.from_origin.clear(p);

@@ -96,6 +96,16 @@ impl Engine {
         self.reschedule = true;
     }
 
+    /// The caller no longer needs want `id`: nothing is reported for it,
+    /// and origin requests only it needed stop. (Peers keep filling the
+    /// asset in the background: that costs the origin nothing.)
+    pub(crate) fn cancel_want(&mut self, id: WantId) {
+        if self.wants.remove(&id).is_some() {
+            self.cancel_unwanted_origin();
+            self.reschedule = true;
+        }
+    }
+
     /// Advances cursors, reports finished wants, drops complete prefetches.
     pub(crate) fn update_wants(&mut self) {
         let mut done = Vec::new();

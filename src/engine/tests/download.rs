@@ -288,3 +288,27 @@ fn a_near_deadline_goes_to_the_origin_even_when_a_peer_has_the_pieces() {
         "urgent: rescue from the origin at once"
     );
 }
+
+#[test]
+fn cancelling_a_want_stops_the_origin_requests_it_alone_needed() {
+    let s = site();
+    let mut e = engine(&s, Config::default());
+    let out = want(&mut e, 1, 50_000, 60);
+    let ids: Vec<OriginId> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::FetchOrigin { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert!(!ids.is_empty());
+    e.handle(Time::ZERO, Input::CancelWant { id: 7 });
+    let out = drain(&mut e);
+    for id in ids {
+        assert!(out.contains(&Output::CancelOrigin { id }));
+    }
+    assert_eq!(e.origin_pieces().count(), 0);
+    assert!(!out
+        .iter()
+        .any(|o| matches!(o, Output::WantDone { .. } | Output::WantFailed { .. })));
+}
