@@ -13,6 +13,11 @@ pub struct Config {
     pub leech_only: bool,
     /// Global upload cap in bytes per second; `None` = unlimited.
     pub upload_rate: Option<u64>,
+    /// Back-pressure: stop serving a peer while its data channel holds this
+    /// many bytes not yet sent (as last reported with
+    /// `Input::PeerBuffered`, plus what we sent since). `None`: the caller
+    /// does not report; queues are then bounded by `max_peer_requests`.
+    pub max_send_buffer: Option<u64>,
     /// Queued requests per peer; more are dropped (the peer re-requests).
     pub max_peer_requests: usize,
     pub max_wants: usize,
@@ -69,6 +74,7 @@ impl Default for Config {
             max_unchoked: 8,
             leech_only: false,
             upload_rate: None,
+            max_send_buffer: None,
             max_peer_requests: 256,
             max_wants: 64,
             block_size: 16 * 1024,

@@ -206,6 +206,11 @@ impl Engine {
             Input::PeerConnected { peer } => self.on_connected(peer),
             Input::PeerDisconnected { peer } => self.remove_peer(peer, None),
             Input::PeerData { peer, bytes } => self.on_peer_data(peer, bytes),
+            Input::PeerBuffered { peer, bytes } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.buffered = bytes;
+                }
+            }
             Input::OriginData { id, bytes } => self.on_origin_data(id, bytes),
             Input::OriginDone { id } | Input::OriginFailed { id } => self.on_origin_end(id),
             Input::StoreHas { pieces } => self.on_store_has(pieces),
@@ -300,6 +305,7 @@ impl Engine {
                 continue;
             }
             peer.last_sent = self.now;
+            peer.buffered += bytes.len() as u64;
             if bytes.len() <= max {
                 self.outputs.push_back(Output::Send { peer: key, bytes });
                 continue;

@@ -109,6 +109,8 @@ pub(crate) struct Peer {
     pub requests_dropped: u64,
     /// Encoded bytes waiting to be cut into channel messages.
     pub send: Vec<u8>,
+    /// Bytes in the channel's buffer: the last report plus sends since.
+    pub buffered: u64,
     pub uploaded: u64,
 }
 
@@ -141,6 +143,7 @@ impl Peer {
             requests_in: VecDeque::new(),
             requests_dropped: 0,
             send: Vec::new(),
+            buffered: 0,
             uploaded: 0,
         }
     }

@@ -108,6 +108,13 @@ pub enum Input<'a> {
         peer: PeerKey,
         bytes: &'a [u8],
     },
+    /// The peer's channel now buffers `bytes` not yet sent (the browser's
+    /// `bufferedAmount`, e.g. on `bufferedamountlow`). Only needed with
+    /// `Config::max_send_buffer`.
+    PeerBuffered {
+        peer: PeerKey,
+        bytes: u64,
+    },
     /// The next bytes of the origin response for request `id`, in order.
     OriginData {
         id: OriginId,

@@ -65,6 +65,12 @@ impl Engine {
         else {
             return false;
         };
+        if let Some((limit, peer)) = self.cfg.max_send_buffer.zip(self.peers.get(&key)) {
+            if peer.buffered + peer.send.len() as u64 >= limit {
+                // The channel is full: the rest waits for `PeerBuffered`.
+                return false;
+            }
+        }
         let Some(data) = self.cached(req.index) else {
             if self.reading.insert(req.index) {
                 self.outputs

@@ -39,6 +39,8 @@ enum Event {
         bytes: Vec<u8>,
         last: bool,
     },
+    /// `len` bytes left `from`'s channel buffer towards `to`.
+    Drained { from: usize, to: usize, len: u64 },
 }
 
 pub struct Sim {
@@ -49,6 +51,8 @@ pub struct Sim {
     pub origin_bytes: u64,
     pub config: Config,
     queue: BinaryHeap<Reverse<(Time, u64)>>,
+    /// Bytes sent on each directed channel and not yet departed.
+    buffered: HashMap<(usize, usize), u64>,
     events: HashMap<u64, Event>,
     seq: u64,
     seed: u64,
@@ -64,6 +68,7 @@ impl Sim {
             origin_bytes: 0,
             config,
             queue: BinaryHeap::new(),
+            buffered: HashMap::new(),
             events: HashMap::new(),
             seq: 0,
             seed,
@@ -247,7 +252,10 @@ impl Sim {
         if !self.nodes[from].peers.contains(&to) {
             return;
         }
-        let at = self.net.transmit(self.now, from, to, bytes.len());
+        let len = bytes.len() as u64;
+        let (depart, at) = self.net.transmit(self.now, from, to, bytes.len());
+        *self.buffered.entry((from, to)).or_default() += len;
+        self.schedule(depart, Event::Drained { from, to, len });
         self.schedule(at, Event::Data { to, from, bytes });
     }
 
@@ -342,6 +350,20 @@ impl Sim {
 
     fn deliver(&mut self, event: Event) {
         match event {
+            Event::Drained { from, to, len } => {
+                let left = self.buffered.entry((from, to)).or_default();
+                *left = left.saturating_sub(len);
+                let bytes = *left;
+                if self.nodes[from].peers.contains(&to) {
+                    self.input(
+                        from,
+                        Input::PeerBuffered {
+                            peer: to as u64,
+                            bytes,
+                        },
+                    );
+                }
+            }
             Event::Data { to, from, bytes } => {
                 if self.nodes[to].peers.contains(&from) {
                     self.input(

@@ -50,8 +50,9 @@ impl Net {
         }
     }
 
-    /// Arrival time of `len` bytes sent now from `from` to `to`.
-    pub fn transmit(&mut self, now: Time, from: usize, to: usize, len: usize) -> Time {
+    /// Returns (departure, arrival): until departure the bytes sit in the
+    /// sender's channel buffer (its `bufferedAmount`).
+    pub fn transmit(&mut self, now: Time, from: usize, to: usize, len: usize) -> (Time, Time) {
         let spec = self
             .special
             .get(&(from, to))
@@ -73,7 +74,7 @@ impl Net {
         let spec = self.origin_link;
         let lossy = self.chance(spec.loss);
         let state = self.origin.entry(node).or_default();
-        advance(state, now, spec, len, lossy)
+        advance(state, now, spec, len, lossy).1
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -87,7 +88,13 @@ impl Net {
     }
 }
 
-fn advance(state: &mut LinkState, now: Time, spec: LinkSpec, len: usize, lossy: bool) -> Time {
+fn advance(
+    state: &mut LinkState,
+    now: Time,
+    spec: LinkSpec,
+    len: usize,
+    lossy: bool,
+) -> (Time, Time) {
     let tx = Duration::from_secs_f64(len as f64 / spec.bandwidth);
     let depart = state.busy_until.max(now).after(tx);
     state.busy_until = depart;
@@ -98,5 +105,5 @@ fn advance(state: &mut LinkState, now: Time, spec: LinkSpec, len: usize, lossy: 
     // In order: nothing overtakes a delayed message.
     arrive = arrive.max(state.last_arrival);
     state.last_arrival = arrive;
-    arrive
+    (depart, arrive)
 }

@@ -101,7 +101,12 @@ const LIMIT: Duration = Duration::from_secs(120);
 pub fn run(name: &str, asset: u64, seed: u64) -> Option<Report> {
     let started = Instant::now();
     let site = Arc::new(Site::new(asset, seed));
-    let mut sim = Sim::new(site, default_net(seed), Config::default(), seed);
+    // Back-pressure on: the simulator reports each channel's buffer.
+    let config = Config {
+        max_send_buffer: Some(1 << 20),
+        ..Config::default()
+    };
+    let mut sim = Sim::new(site, default_net(seed), config, seed);
     let visitors = match name {
         "sequential" => sequential(&mut sim),
         "flash-crowd" => flash_crowd(&mut sim),

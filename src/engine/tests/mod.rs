@@ -163,7 +163,7 @@ fn send(e: &mut Engine, key: PeerKey, now: Time, msg: Message<'_>) -> Vec<Output
 proptest! {
     /// Arbitrary inputs in any order: no panic, and every bound holds.
     #[test]
-    fn arbitrary_inputs_never_panic(ops in prop::collection::vec((0u8..9, any::<u16>(), prop::collection::vec(any::<u8>(), 0..200)), 1..60)) {
+    fn arbitrary_inputs_never_panic(ops in prop::collection::vec((0u8..10, any::<u16>(), prop::collection::vec(any::<u8>(), 0..200)), 1..60)) {
         let s = site();
         let mut e = engine(&s, Config { max_peers: 3, max_wants: 4, max_peer_requests: 4, ..Config::default() });
         let mut now = Time::ZERO;
@@ -184,6 +184,7 @@ proptest! {
                 5 => Input::OriginDone { id: u64::from(n % 4) },
                 6 => Input::PieceRead { piece: u32::from(n % 8), data: Some(&bytes) },
                 7 => Input::StoreHas { pieces: &[u32::from(n % 9)] },
+                8 => Input::PeerBuffered { peer: key, bytes: u64::from(n) * 100 },
                 _ => Input::Timer,
             };
             e.handle(now, input);

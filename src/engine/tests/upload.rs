@@ -246,3 +246,39 @@ fn the_upload_rate_is_capped() {
     // One second of burst plus two seconds of rate, never more.
     assert!(up <= 3 * rate && up >= rate, "uploaded {up}");
 }
+
+#[test]
+fn a_full_channel_buffer_pauses_uploads_until_it_drains() {
+    let s = site();
+    let cfg = Config {
+        max_send_buffer: Some(20_000),
+        ..Config::default()
+    };
+    let mut e = seeded(&s, cfg);
+    Remote::new(&s, 3).connect(&mut e, 1, Time::ZERO);
+    send(&mut e, 1, Time::ZERO, Message::Interested);
+    let mut reqs = Vec::new();
+    for i in 0..4 {
+        Message::Request {
+            index: i,
+            begin: 0,
+            length: 16384,
+        }
+        .encode_into(&mut reqs);
+    }
+    e.handle(
+        Time::ZERO,
+        Input::PeerData {
+            peer: 1,
+            bytes: &reqs,
+        },
+    );
+    answer_reads(&mut e, &s, Time::ZERO);
+    // Two blocks fill the 20000-byte budget; the other two wait.
+    assert_eq!(e.stats().uploaded, 2 * 16384);
+    assert_eq!(e.queued_requests(), 2);
+    e.handle(Time::ZERO, Input::PeerBuffered { peer: 1, bytes: 0 });
+    answer_reads(&mut e, &s, Time::ZERO);
+    assert_eq!(e.stats().uploaded, 4 * 16384);
+    assert_eq!(e.queued_requests(), 0);
+}
