@@ -12,6 +12,13 @@
 //! 3. asks [`Engine::poll_timeout`] when it next needs to run, and at that
 //!    time calls `handle(now, Input::Timer)` (any earlier input will do too).
 //!
+//! Every [`Output::ReadPiece`] must be answered with [`Input::PieceRead`]
+//! (with `None` if the piece is gone), and every [`Output::FetchOrigin`]
+//! with `OriginData`* then `OriginDone` or `OriginFailed` (unless
+//! cancelled). With [`Config::max_send_buffer`] set, the caller reports each
+//! channel's `bufferedAmount` with [`Input::PeerBuffered`]; uploads to a
+//! peer pause while its buffer is full.
+//!
 //! Time only moves forward (an older `now` is treated as the latest seen).
 //! Randomness (tie-breaks, optimistic unchoke) comes from the seed given to
 //! [`Engine::new`]; the same inputs give the same outputs.
