@@ -108,3 +108,15 @@ fn no_peers_means_origin_at_once_within_the_deadline() {
         r.max_complete_ms
     );
 }
+
+#[test]
+fn seeking_fetches_the_new_range_first() {
+    let r = scenario("seek");
+    let seek = r.seek_ms.expect("the range want finished");
+    assert!(seek <= 3_000, "range within its deadline: {seek} ms");
+    assert!(
+        seek < r.max_complete_ms / 2,
+        "long before the whole asset: {seek} ms"
+    );
+    assert_eq!(r.origin_bytes, 0, "a far deadline and a seeder: no origin");
+}

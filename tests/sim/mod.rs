@@ -111,12 +111,14 @@ impl Sim {
             store,
             joined_at: self.now,
             done_at: None,
+            wants_done: HashMap::new(),
             want_failed: false,
             from_peers: 0,
             from_origin: 0,
             mismatched: 0,
             banned: Vec::new(),
             first_origin_at: None,
+            seek_ms: None,
             origin_overlaps: 0,
             cancelled: BTreeSet::new(),
             origin_active: HashMap::new(),
@@ -144,6 +146,23 @@ impl Sim {
                 id: 1,
                 asset,
                 start: 0,
+                end,
+                deadline,
+            },
+        );
+    }
+
+    /// `node` wants bytes `start..end` of the big asset (want `id`) by
+    /// `deadline` from now.
+    pub fn want_range(&mut self, node: usize, id: u64, start: u64, end: u64, deadline: Duration) {
+        let asset = self.site.big;
+        let deadline = self.now.after(deadline);
+        self.input(
+            node,
+            Input::Want {
+                id,
+                asset,
+                start,
                 end,
                 deadline,
             },
@@ -219,7 +238,12 @@ impl Sim {
                     },
                 );
             }
-            Output::WantDone { .. } => self.nodes[node].done_at = Some(self.now),
+            Output::WantDone { id } => {
+                self.nodes[node].wants_done.insert(id, self.now);
+                if id == 1 {
+                    self.nodes[node].done_at = Some(self.now);
+                }
+            }
             Output::WantFailed { .. } => self.nodes[node].want_failed = true,
             Output::PieceRejected { .. } | Output::Stats(_) => {}
         }

@@ -21,13 +21,18 @@ pub struct Node {
     pub peers: BTreeSet<usize>,
     pub store: HashMap<u32, Arc<[u8]>>,
     pub joined_at: Time,
+    /// When want 1 (the whole big asset) was done.
     pub done_at: Option<Time>,
+    /// When each want was done, by id.
+    pub wants_done: HashMap<u64, Time>,
     pub want_failed: bool,
     pub from_peers: u64,
     pub from_origin: u64,
     pub mismatched: u64,
     pub banned: Vec<usize>,
     pub first_origin_at: Option<Time>,
+    /// seek scenario: time from the range want to its completion.
+    pub seek_ms: Option<u64>,
     /// Origin requests that overlapped one still in flight (must stay 0).
     pub origin_overlaps: u64,
     pub(super) cancelled: BTreeSet<u64>,

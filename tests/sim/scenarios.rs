@@ -17,6 +17,7 @@ pub const SCENARIOS: &[&str] = &[
     "corrupt-peer",
     "stall",
     "no-peers",
+    "seek",
 ];
 /// The asset size the figures are about.
 pub const FULL_ASSET: u64 = 32 * 1024 * 1024;
@@ -44,6 +45,8 @@ pub struct Report {
     pub deadline_ms: u64,
     /// Origin requests overlapping one in flight at the same visitor.
     pub origin_overlaps: u64,
+    /// seek: from asking for the range to having it (null elsewhere).
+    pub seek_ms: Option<u64>,
     /// Host CPU time the whole simulation took.
     pub wall_ms: u64,
 }
@@ -55,7 +58,7 @@ impl Report {
                 "{{\"scenario\":\"{}\",\"visitors\":{},\"asset_bytes\":{},\"origin_bytes\":{},",
                 "\"peer_bytes\":{},\"all_complete\":{},\"bytes_mismatched\":{},\"max_complete_ms\":{},",
                 "\"min_later_peer_share\":{:.4},\"peers_banned\":{},\"request_timeouts\":{},",
-                "\"first_origin_ms\":{},\"deadline_ms\":{},\"origin_ratio\":{:.4},\"origin_overlaps\":{},\"complete_ms\":{:?},\"wall_ms\":{}}}"
+                "\"first_origin_ms\":{},\"deadline_ms\":{},\"origin_ratio\":{:.4},\"origin_overlaps\":{},\"complete_ms\":{:?},\"seek_ms\":{},\"wall_ms\":{}}}"
             ),
             self.scenario,
             self.visitors,
@@ -73,6 +76,7 @@ impl Report {
             self.origin_bytes as f64 / self.asset_bytes.max(1) as f64,
             self.origin_overlaps,
             self.complete_ms,
+            self.seek_ms.map_or("null".to_string(), |m| m.to_string()),
             self.wall_ms,
         )
     }
@@ -114,6 +118,7 @@ pub fn run(name: &str, asset: u64, seed: u64) -> Option<Report> {
         "corrupt-peer" => with_adversary(&mut sim, Mode::Corrupt),
         "stall" => stall(&mut sim),
         "no-peers" => no_peers(&mut sim),
+        "seek" => seek(&mut sim),
         _ => return None,
     };
     let mut report = report(&sim, name, &visitors);
@@ -194,6 +199,26 @@ fn stall(sim: &mut Sim) -> Vec<usize> {
     vec![v]
 }
 
+/// Video seeking: a visitor streaming the big asset from a seeder jumps
+/// to its middle; that range (want 2, 1 MiB, 3 s deadline) must come first.
+fn seek(sim: &mut Sim) -> Vec<usize> {
+    let seeder = sim.add_engine(true);
+    let v = sim.add_engine(false);
+    sim.connect(v, seeder);
+    sim.want_big(v, DEADLINE);
+    sim.run_until(Duration::from_millis(300), |_| false);
+    let mid = sim.site.asset_len(sim.site.big) / 2;
+    sim.want_range(v, 2, mid, mid + (1 << 20), Duration::from_secs(3));
+    let seek_at = sim.now;
+    sim.run_until(LIMIT, |s| s.all_done(&[v]));
+    let n = &mut sim.nodes[v];
+    n.seek_ms = n
+        .wants_done
+        .get(&2)
+        .map(|t| t.since(seek_at).as_millis() as u64);
+    vec![v]
+}
+
 fn no_peers(sim: &mut Sim) -> Vec<usize> {
     let v = sim.add_engine(false);
     sim.want_big(v, Duration::from_secs(10));
@@ -249,6 +274,7 @@ fn report(sim: &Sim, name: &str, visitors: &[usize]) -> Report {
             DEADLINE.as_millis() as u64
         },
         origin_overlaps: sim.nodes.iter().map(|n| n.origin_overlaps).sum(),
+        seek_ms: nodes.iter().find_map(|n| n.seek_ms),
         wall_ms: 0,
     }
 }
