@@ -8,7 +8,19 @@ const scope = self.registration.scope
 const ready = wasm_bindgen({ module_or_path: 'peercdn/peercdn_bg.wasm' })
   .then(() => wasm_bindgen.Worker.load(scope))
 let worker = null
-ready.then((w) => { worker = w }, (err) => console.warn('peercdn: disabled;', err))
+ready.then((w) => {
+  worker = w
+  // A restarted worker has lost the leader tab's port: ask for a new one.
+  return self.clients.matchAll({ type: 'window' })
+    .then((tabs) => tabs.forEach((tab) => tab.postMessage({ peercdn: 'need-leader' })))
+}).catch((err) => console.warn('peercdn: disabled;', err))
+
+// The leader tab (peers) hands over a port to fetch pieces through.
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.peercdn === 'leader' && event.ports[0]) {
+    ready.then((w) => w.setLeader(event.ports[0]))
+  }
+})
 
 self.addEventListener('install', (event) => {
   self.skipWaiting()

@@ -6,6 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
 
 use super::js::{error, resolve, JsResult};
+use super::leader::LeaderLink;
 use super::store::PieceStore;
 use crate::encoding::hex_encode;
 use crate::manifest::{AssetEntry, SiteManifest, VerifiedManifest};
@@ -19,6 +20,8 @@ pub struct Context {
     pub manifest: VerifiedManifest,
     pub info_hash_hex: String,
     pub store: PieceStore,
+    /// The leader tab, when one has linked itself (worker side only).
+    pub leader: LeaderLink,
 }
 
 impl Context {
@@ -32,6 +35,7 @@ impl Context {
             manifest,
             info_hash_hex,
             store,
+            leader: LeaderLink::default(),
         })
     }
 
@@ -47,6 +51,14 @@ impl Context {
             return None;
         }
         self.manifest.asset(path)
+    }
+
+    /// The position of `asset` in the manifest (the engine's asset number).
+    pub fn asset_index(&self, asset: &AssetEntry) -> Option<usize> {
+        self.manifest
+            .assets
+            .binary_search_by(|a| a.path.cmp(&asset.path))
+            .ok()
     }
 
     /// The manifest page a navigation opens: the asset itself, or the

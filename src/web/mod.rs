@@ -13,10 +13,13 @@
 mod context;
 mod global;
 mod js;
+mod leader;
 mod listener;
 mod origin;
+mod page;
 mod source;
 mod store;
+mod timer;
 mod worker;
 
 use wasm_bindgen::prelude::*;

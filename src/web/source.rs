@@ -28,6 +28,9 @@ use crate::range::PieceSlice;
 /// Most bytes fetched from the origin in one request: bounds memory and
 /// lets later pieces come from elsewhere.
 const ORIGIN_RUN_BYTES: u64 = 4 * 1024 * 1024;
+/// How long the leader tab (peers, then the origin on its side) may take
+/// for a run before this worker goes to the origin itself.
+const LEADER_DEADLINE_MS: f64 = 5_000.0;
 
 #[wasm_bindgen]
 pub struct AssetSource {
@@ -140,9 +143,11 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
         return Ok(bytes);
     }
     let last = origin_run_end(state, &context, piece).await?;
+    if let Some(bytes) = from_leader(state, &context, piece, last).await? {
+        return Ok(bytes);
+    }
     let url = context.asset_url(&state.borrow().asset);
-    let pieces =
-        super::origin::fetch_pieces(&context.manifest, &url, piece, last).await?;
+    let pieces = super::origin::fetch_pieces(&context.manifest, &url, piece, last).await?;
     let mut state = state.borrow_mut();
     let mut wanted = None;
     for (index, bytes) in pieces {
@@ -154,6 +159,41 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
         }
     }
     wanted.ok_or_else(|| error("peercdn: origin run did not include the wanted piece"))
+}
+
+/// Asks the leader tab (peers) for pieces `piece..=last`; on success they
+/// are in Cache Storage, read back (and checked) from there.
+async fn from_leader(
+    state: &Rc<RefCell<State>>,
+    context: &Context,
+    piece: u64,
+    last: u64,
+) -> JsResult<Option<Vec<u8>>> {
+    let asset = state.borrow().asset.clone();
+    let (Some(index), Some(head), Some(tail)) = (
+        context.asset_index(&asset),
+        context.manifest.piece_span(piece),
+        context.manifest.piece_span(last),
+    ) else {
+        return Ok(None);
+    };
+    if !context.leader.is_linked() {
+        return Ok(None);
+    }
+    let end = tail.asset_offset + tail.data_len - 1;
+    if !context
+        .leader
+        .want(index, head.asset_offset, end, LEADER_DEADLINE_MS)
+        .await
+    {
+        return Ok(None);
+    }
+    for later in piece + 1..=last {
+        if let Some(bytes) = context.store.get(&context.manifest, later).await? {
+            state.borrow_mut().ahead.insert(later, bytes);
+        }
+    }
+    context.store.get(&context.manifest, piece).await
 }
 
 /// The last piece of the run to fetch from the origin with `piece`: the

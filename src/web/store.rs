@@ -19,9 +19,7 @@ use std::collections::BTreeMap;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
-use web_sys::{
-    Cache, CacheStorage, Request, Response, ResponseInit, StorageEstimate,
-};
+use web_sys::{Cache, CacheStorage, Request, Response, ResponseInit, StorageEstimate};
 
 use super::js::{resolve, settle, JsResult};
 use crate::eviction::{budget, victims, CachedPiece};
@@ -106,12 +104,10 @@ impl PieceStore {
 
 impl PieceStore {
     /// Deletes cached pieces until `need` more bytes fit in the budget.
-    pub async fn make_room(&self,
-        manifest: &VerifiedManifest,
-        need: u64,
-    ) -> JsResult<()> {
+    pub async fn make_room(&self, manifest: &VerifiedManifest, need: u64) -> JsResult<()> {
         let estimate =
-            resolve::<StorageEstimate>(super::global::storage()?.estimate()?, "storage.estimate").await?;
+            resolve::<StorageEstimate>(super::global::storage()?.estimate()?, "storage.estimate")
+                .await?;
         let usage = estimate.get_usage().unwrap_or(0.0) as u64;
         let quota = estimate.get_quota().unwrap_or(f64::MAX) as u64;
         let limit = budget(quota, QUOTA_SHARE_PERCENT, u64::MAX);
@@ -124,6 +120,16 @@ impl PieceStore {
             self.recent.borrow_mut().remove(&piece);
         }
         Ok(())
+    }
+
+    /// The pieces in the cache (unverified: a read checks each one).
+    pub async fn cached(&self) -> JsResult<Vec<u64>> {
+        let keys = resolve::<Array>(self.cache.keys(), "cache.keys").await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| k.dyn_into::<Request>().ok())
+            .filter_map(|request| request.url().strip_prefix(&self.base)?.parse::<u64>().ok())
+            .collect())
     }
 
     /// Every cached piece, in insertion order, with its size and recency.

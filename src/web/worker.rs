@@ -37,6 +37,13 @@ impl Worker {
         })
     }
 
+    /// The leader tab's port: pieces are asked of it (peers) before the
+    /// origin.
+    #[wasm_bindgen(js_name = setLeader)]
+    pub fn set_leader(&self, port: web_sys::MessagePort) {
+        self.context.leader.set_port(port);
+    }
+
     /// The info hash of the swarm this worker serves, in hex.
     #[wasm_bindgen(getter, js_name = infoHash)]
     pub fn info_hash(&self) -> String {
@@ -69,8 +76,7 @@ impl Worker {
         let (asset, context, event) = (asset.clone(), self.context.clone(), event.clone());
         Some(future_to_promise(async move {
             if navigate {
-                let online =
-                    resolve::<Response>(super::global::fetch(&request)?, "fetch").await;
+                let online = resolve::<Response>(super::global::fetch(&request)?, "fetch").await;
                 if let Ok(response) = online {
                     return Ok(response.into());
                 }

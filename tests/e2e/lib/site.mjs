@@ -48,3 +48,29 @@ export function fetchInPage (page, url, range) {
     }
   }, { url, range })
 }
+
+/** A visitor page that adds peercdn the way a site does: one script tag. */
+export const PEER_PAGE = `<!doctype html>
+<meta charset="utf-8"><title>peer visitor</title>
+<script src="peercdn/page.js"></script>
+<script>
+  window.controlled = navigator.serviceWorker.ready
+    .then(() => navigator.serviceWorker.controller || new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })))
+    .then(() => true)
+  window.leading = new Promise((resolve) => {
+    if (window.peercdn) resolve(true)
+    window.addEventListener('peercdn:leader', () => resolve(true), { once: true })
+  })
+</script>`
+
+/** Polls `check` in the page until it returns a truthy value (or throws after `ms`). */
+export async function waitInPage (page, check, arg, ms = 30000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await page.evaluate(check, arg)
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${check}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

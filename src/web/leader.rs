@@ -1,0 +1,110 @@
+//! The service worker's link to the leader tab, which holds the peer
+//! connections (a worker cannot). The leader sends a `MessagePort`; the
+//! worker asks it for byte ranges of assets and waits, up to a deadline,
+//! for `done`. The leader writes verified pieces to Cache Storage, where
+//! the worker then reads (and checks) them: no byte is trusted because it
+//! came from the leader.
+//!
+//! Messages (structured clone):
+//! ```text
+//! worker -> leader  {t: "want", id, asset, start, end, ms}   (inclusive bytes, deadline in ms)
+//! leader -> worker  {t: "done", id, ok}
+//! ```
+//! Invariant: every pending want is settled exactly once: by `done`, by its
+//! deadline, or when the port is replaced.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, MessagePort};
+
+use super::listener::Listener;
+use super::timer::set_timeout;
+
+#[derive(Default)]
+pub struct LeaderLink {
+    port: RefCell<Option<(MessagePort, Listener)>>,
+    pending: Rc<RefCell<BTreeMap<u64, Function>>>,
+    next_id: Cell<u64>,
+}
+
+impl LeaderLink {
+    pub fn is_linked(&self) -> bool {
+        self.port.borrow().is_some()
+    }
+
+    /// Uses `port` from now on; wants sent on an older port are settled as
+    /// failed (their leader is gone or was replaced).
+    pub fn set_port(&self, port: MessagePort) {
+        let pending = Rc::downgrade(&self.pending);
+        let listener = Listener::new(&port, "message", move |event| {
+            let (Some(pending), Ok(event)) = (pending.upgrade(), event.dyn_into::<MessageEvent>())
+            else {
+                return;
+            };
+            let data = event.data();
+            let id = Reflect::get(&data, &"id".into())
+                .ok()
+                .and_then(|v| v.as_f64());
+            let ok = Reflect::get(&data, &"ok".into())
+                .map(|v| v.is_truthy())
+                .unwrap_or(false);
+            let resolve = id.and_then(|id| pending.borrow_mut().remove(&(id as u64)));
+            if let Some(resolve) = resolve {
+                let _ = resolve.call1(&JsValue::UNDEFINED, &ok.into());
+            }
+        });
+        port.start();
+        self.fail_pending();
+        *self.port.borrow_mut() = Some((port, listener));
+    }
+
+    fn fail_pending(&self) {
+        let pending: Vec<Function> = std::mem::take(&mut *self.pending.borrow_mut())
+            .into_values()
+            .collect();
+        for resolve in pending {
+            let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::FALSE);
+        }
+    }
+
+    /// Asks the leader for bytes `start..=end` of asset number `asset`;
+    /// true if it reports them stored before `ms` milliseconds pass.
+    pub async fn want(&self, asset: usize, start: u64, end: u64, ms: f64) -> bool {
+        let id = self.next_id.get() + 1;
+        self.next_id.set(id);
+        let message = Object::new();
+        for (key, value) in [
+            ("t", JsValue::from("want")),
+            ("id", JsValue::from(id as f64)),
+            ("asset", JsValue::from(asset as f64)),
+            ("start", JsValue::from(start as f64)),
+            ("end", JsValue::from(end as f64)),
+            ("ms", JsValue::from(ms)),
+        ] {
+            let _ = Reflect::set(&message, &key.into(), &value);
+        }
+        let pending = self.pending.clone();
+        let answered = Promise::new(&mut |resolve, _| {
+            pending.borrow_mut().insert(id, resolve);
+        });
+        let sent = match self.port.borrow().as_ref() {
+            Some((port, _)) => port.post_message(&message).is_ok(),
+            None => false,
+        };
+        if !sent {
+            self.pending.borrow_mut().remove(&id);
+            return false;
+        }
+        let timeout = Promise::new(&mut |resolve, _| {
+            set_timeout(&resolve, ms);
+        });
+        let winner = JsFuture::from(Promise::race(&js_sys::Array::of2(&answered, &timeout))).await;
+        self.pending.borrow_mut().remove(&id);
+        matches!(winner, Ok(v) if v.is_truthy())
+    }
+}

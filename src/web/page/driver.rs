@@ -1,0 +1,464 @@
+//! The leader tab's engine loop: browser events in, engine outputs carried
+//! out (the contract of `crate::engine`: after every input, drain every
+//! output; run the timer the engine asks for).
+//!
+//! `Shared` is the one `Rc<RefCell<Driver>>` every callback holds weakly.
+//! Invariant: no `RefCell` borrow is held across an `await` or across a
+//! call into the browser that may re-enter (outputs are collected first,
+//! then carried out with the borrow released).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{MessageEvent, MessagePort, RtcDataChannel, RtcPeerConnection};
+
+use super::peers::PeerLink;
+use crate::engine::{Engine, Input, Output, PeerKey, Time, WantId};
+use crate::manifest::VerifiedManifest;
+use crate::web::global::now_ms;
+use crate::web::js::settle;
+use crate::web::listener::Listener;
+use crate::web::store::PieceStore;
+use crate::web::timer::{clear_timeout, set_timeout};
+
+pub type Shared = Rc<RefCell<Driver>>;
+
+/// Background (prefetch) wants in flight at once.
+const PREFETCH_WANTS: usize = 8;
+
+/// Counters for the page's dashboard (`peercdn:stats` events).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageStats {
+    pub from_peers: u64,
+    pub from_origin: u64,
+    pub peers: u64,
+}
+
+pub struct Driver {
+    pub engine: Engine,
+    pub manifest: Rc<VerifiedManifest>,
+    pub store: Rc<PieceStore>,
+    pub scope: String,
+    pub peers: BTreeMap<PeerKey, PeerLink>,
+    next_peer: PeerKey,
+    /// Engine want -> (the worker's request id, or none for our prefetch).
+    wants: BTreeMap<WantId, Option<f64>>,
+    next_want: WantId,
+    /// Assets still to fetch in the background, so this visitor can serve
+    /// the whole site to later ones.
+    prefetch_queue: Vec<u32>,
+    worker_port: Option<MessagePort>,
+    _port_listener: Option<Listener>,
+    writes: Vec<Promise>,
+    timer: Option<i32>,
+    /// One callback for every timer armed (a closure per timer would leak
+    /// each one cleared before it fired).
+    timer_callback: Option<Closure<dyn FnMut()>>,
+    pub stats: PageStats,
+}
+
+impl Driver {
+    pub fn new(
+        engine: Engine,
+        manifest: Rc<VerifiedManifest>,
+        store: Rc<PieceStore>,
+        scope: String,
+    ) -> Driver {
+        let prefetch_queue = (0..manifest.assets.len() as u32).rev().collect();
+        Driver {
+            engine,
+            manifest,
+            store,
+            scope,
+            peers: BTreeMap::new(),
+            next_peer: 1,
+            wants: BTreeMap::new(),
+            next_want: 1,
+            prefetch_queue,
+            worker_port: None,
+            _port_listener: None,
+            writes: Vec::new(),
+            timer: None,
+            timer_callback: None,
+            stats: PageStats::default(),
+        }
+    }
+}
+
+fn now() -> Time {
+    Time::from_micros((now_ms() * 1000.0) as u64)
+}
+
+/// Feeds one input, then carries out everything the engine wants done.
+pub fn input(shared: &Shared, input: Input<'_>) {
+    let outputs = {
+        let mut driver = shared.borrow_mut();
+        driver.engine.handle(now(), input);
+        let mut outputs = Vec::new();
+        while let Some(output) = driver.engine.poll_output() {
+            outputs.push(output);
+        }
+        outputs
+    };
+    for output in outputs {
+        act(shared, output);
+    }
+    arm_timer(shared);
+}
+
+fn act(shared: &Shared, output: Output) {
+    match output {
+        Output::Send { peer, bytes } => send(shared, peer, bytes),
+        Output::Disconnect { peer, .. } => disconnect(shared, peer),
+        Output::FetchOrigin {
+            id,
+            asset,
+            start,
+            end,
+        } => fetch_origin(shared, id, asset, start, end),
+        Output::PieceVerified {
+            piece,
+            data,
+            source,
+        } => stored(shared, piece, &data, source),
+        Output::ReadPiece { piece } => read_piece(shared, piece),
+        Output::WantDone { id } => want_finished(shared, id, true),
+        Output::WantFailed { id, .. } => want_finished(shared, id, false),
+        Output::Stats(_) => emit_stats(shared),
+        // Cancelled origin fetches finish anyway: the engine drops data it
+        // no longer wants. Rejections and bans are reported by the engine's
+        // own counters.
+        Output::CancelOrigin { .. } | Output::PieceRejected { .. } | Output::PeerBanned { .. } => {}
+    }
+}
+
+fn send(shared: &Shared, peer: PeerKey, bytes: Vec<u8>) {
+    let keep = shared
+        .borrow_mut()
+        .peers
+        .get_mut(&peer)
+        .map(|p| p.send(bytes));
+    if keep == Some(false) {
+        disconnect(shared, peer);
+        input(shared, Input::PeerDisconnected { peer });
+    }
+}
+
+fn disconnect(shared: &Shared, peer: PeerKey) {
+    let link = shared.borrow_mut().peers.remove(&peer);
+    if let Some(mut link) = link {
+        link.close();
+    }
+    update_peer_count(shared);
+}
+
+fn fetch_origin(shared: &Shared, id: u64, asset: u32, start: u64, end: u64) {
+    let url = {
+        let driver = shared.borrow();
+        driver
+            .manifest
+            .assets
+            .get(asset as usize)
+            .map(|a| format!("{}{}", driver.scope, a.path))
+    };
+    let weak = Rc::downgrade(shared);
+    spawn_local(async move {
+        let result = match url {
+            // The engine's ranges end exclusively; HTTP's inclusively.
+            Some(url) if end > start => crate::web::origin::fetch_range(&url, start, end - 1).await,
+            _ => Err(JsValue::NULL),
+        };
+        let Some(shared) = weak.upgrade() else { return };
+        match result {
+            Ok(bytes) => {
+                input(&shared, Input::OriginData { id, bytes: &bytes });
+                input(&shared, Input::OriginDone { id });
+            }
+            Err(_) => input(&shared, Input::OriginFailed { id }),
+        }
+    });
+}
+
+fn stored(shared: &Shared, piece: u32, data: &[u8], source: crate::engine::Source) {
+    let mut driver = shared.borrow_mut();
+    // The engine hands over whole pieces, BEP 47 padding included; the
+    // store and the counters take only the asset's bytes.
+    let Some(span) = driver.manifest.piece_span(u64::from(piece)) else {
+        return;
+    };
+    let Some(data) = data.get(..span.data_len as usize) else {
+        return;
+    };
+    match source {
+        crate::engine::Source::Peer(_) => driver.stats.from_peers += span.data_len,
+        crate::engine::Source::Origin => driver.stats.from_origin += span.data_len,
+    }
+    if let Ok(write) = driver.store.put(u64::from(piece), data) {
+        driver.writes.push(write);
+    }
+}
+
+fn read_piece(shared: &Shared, piece: u32) {
+    let (store, manifest) = {
+        let driver = shared.borrow();
+        (driver.store.clone(), driver.manifest.clone())
+    };
+    let weak = Rc::downgrade(shared);
+    spawn_local(async move {
+        let data = store.get(&manifest, u64::from(piece)).await.ok().flatten();
+        if let Some(shared) = weak.upgrade() {
+            input(
+                &shared,
+                Input::PieceRead {
+                    piece,
+                    data: data.as_deref(),
+                },
+            );
+        }
+    });
+}
+
+/// A want is done: once its pieces are written, tell the worker (or start
+/// the next background fetch).
+fn want_finished(shared: &Shared, id: WantId, ok: bool) {
+    let (request, writes, port) = {
+        let mut driver = shared.borrow_mut();
+        let request = driver.wants.remove(&id).flatten();
+        let writes: js_sys::Array = driver.writes.drain(..).collect();
+        (request, writes, driver.worker_port.clone())
+    };
+    let weak = Rc::downgrade(shared);
+    spawn_local(async move {
+        let _ = settle(Promise::all_settled(&writes)).await;
+        match (request, port) {
+            (Some(request), Some(port)) => reply(&port, request, ok),
+            _ => {
+                if let Some(shared) = weak.upgrade() {
+                    prefetch_next(&shared);
+                }
+            }
+        }
+    });
+}
+
+fn reply(port: &MessagePort, request: f64, ok: bool) {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"t".into(), &"done".into());
+    let _ = Reflect::set(&message, &"id".into(), &request.into());
+    let _ = Reflect::set(&message, &"ok".into(), &ok.into());
+    let _ = port.post_message(&message);
+}
+
+/// Background wants, up to [`PREFETCH_WANTS`] at once, until every asset
+/// is here: the worker's wants come first in the engine's order anyway.
+pub fn prefetch_next(shared: &Shared) {
+    loop {
+        let next = {
+            let mut driver = shared.borrow_mut();
+            let active = driver.wants.values().filter(|w| w.is_none()).count();
+            if active >= PREFETCH_WANTS {
+                return;
+            }
+            let Some(asset) = driver.prefetch_queue.pop() else {
+                return;
+            };
+            let length = driver
+                .manifest
+                .assets
+                .get(asset as usize)
+                .map_or(0, |a| a.length);
+            if length == 0 {
+                continue;
+            }
+            let id = driver.next_want;
+            driver.next_want += 1;
+            driver.wants.insert(id, None);
+            (id, asset, length)
+        };
+        let (id, asset, length) = next;
+        let deadline = now().after(std::time::Duration::from_secs(600));
+        input(
+            shared,
+            Input::Want {
+                id,
+                asset,
+                start: 0,
+                end: length,
+                deadline,
+            },
+        );
+    }
+}
+
+/// A want from the service worker: `{t: "want", id, asset, start, end, ms}`.
+pub fn worker_want(shared: &Shared, request: f64, asset: u32, start: u64, end: u64, ms: f64) {
+    let id = {
+        let mut driver = shared.borrow_mut();
+        let id = driver.next_want;
+        driver.next_want += 1;
+        driver.wants.insert(id, Some(request));
+        id
+    };
+    let deadline = Time::from_micros(((now_ms() + ms) * 1000.0) as u64);
+    // The worker's `end` is inclusive (HTTP's); the engine's exclusive.
+    let end = end + 1;
+    input(
+        shared,
+        Input::Want {
+            id,
+            asset,
+            start,
+            end,
+            deadline,
+        },
+    );
+}
+
+/// Listens to the worker's requests on `port`.
+pub fn attach_worker(shared: &Shared, port: MessagePort) {
+    let weak = Rc::downgrade(shared);
+    let listener = Listener::new(&port, "message", move |event| {
+        let (Some(shared), Ok(event)) = (weak.upgrade(), event.dyn_into::<MessageEvent>()) else {
+            return;
+        };
+        let data = event.data();
+        let field = |k: &str| Reflect::get(&data, &k.into()).ok().and_then(|v| v.as_f64());
+        if let (Some(id), Some(asset), Some(start), Some(end), Some(ms)) = (
+            field("id"),
+            field("asset"),
+            field("start"),
+            field("end"),
+            field("ms"),
+        ) {
+            worker_want(&shared, id, asset as u32, start as u64, end as u64, ms);
+        }
+    });
+    port.start();
+    let mut driver = shared.borrow_mut();
+    driver.worker_port = Some(port);
+    driver._port_listener = Some(listener);
+}
+
+/// A data channel is open: the engine gets a new peer.
+pub fn add_peer(shared: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel) {
+    let peer = {
+        let mut driver = shared.borrow_mut();
+        let peer = driver.next_peer;
+        driver.next_peer += 1;
+        peer
+    };
+    let mut link = PeerLink::new(pc, channel.clone());
+    let weak = Rc::downgrade(shared);
+    link.listeners.push(Listener::new(
+        &channel,
+        "message",
+        on_message(weak.clone(), peer),
+    ));
+    let closed = weak.clone();
+    link.listeners
+        .push(Listener::new(&channel, "close", move |_| {
+            if let Some(shared) = closed.upgrade() {
+                if shared.borrow().peers.contains_key(&peer) {
+                    disconnect(&shared, peer);
+                    input(&shared, Input::PeerDisconnected { peer });
+                }
+            }
+        }));
+    link.listeners
+        .push(Listener::new(&channel, "bufferedamountlow", move |_| {
+            let Some(shared) = weak.upgrade() else { return };
+            let ok = shared
+                .borrow_mut()
+                .peers
+                .get_mut(&peer)
+                .map(PeerLink::flush);
+            if ok == Some(false) {
+                disconnect(&shared, peer);
+                input(&shared, Input::PeerDisconnected { peer });
+            }
+        }));
+    shared.borrow_mut().peers.insert(peer, link);
+    update_peer_count(shared);
+    input(shared, Input::PeerConnected { peer });
+}
+
+fn on_message(weak: Weak<RefCell<Driver>>, peer: PeerKey) -> impl FnMut(web_sys::Event) {
+    move |event| {
+        let (Some(shared), Ok(event)) = (weak.upgrade(), event.dyn_into::<MessageEvent>()) else {
+            return;
+        };
+        let bytes = Uint8Array::new(&event.data()).to_vec();
+        input(
+            &shared,
+            Input::PeerData {
+                peer,
+                bytes: &bytes,
+            },
+        );
+    }
+}
+
+fn update_peer_count(shared: &Shared) {
+    let count = shared.borrow().peers.len() as u64;
+    shared.borrow_mut().stats.peers = count;
+    emit_stats(shared);
+}
+
+/// Dispatches `peercdn:stats` on the window, for dashboards.
+fn emit_stats(shared: &Shared) {
+    let (stats, uploaded) = {
+        let driver = shared.borrow();
+        (driver.stats, driver.engine.stats().uploaded)
+    };
+    let detail = Object::new();
+    for (key, value) in [
+        ("fromPeers", stats.from_peers),
+        ("fromOrigin", stats.from_origin),
+        ("uploaded", uploaded),
+        ("peers", stats.peers),
+    ] {
+        let _ = Reflect::set(&detail, &key.into(), &(value as f64).into());
+    }
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&detail);
+    if let (Some(window), Ok(event)) = (
+        web_sys::window(),
+        web_sys::CustomEvent::new_with_event_init_dict("peercdn:stats", &init),
+    ) {
+        let _ = window.dispatch_event(&event);
+    }
+}
+
+/// Creates the timer callback; call once after wrapping the driver.
+pub fn install_timer(shared: &Shared) {
+    let weak = Rc::downgrade(shared);
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            shared.borrow_mut().timer = None;
+            input(&shared, Input::Timer);
+        }
+    });
+    shared.borrow_mut().timer_callback = Some(callback);
+}
+
+/// Runs `Input::Timer` when the engine asks for it.
+fn arm_timer(shared: &Shared) {
+    let mut driver = shared.borrow_mut();
+    if let Some(id) = driver.timer.take() {
+        clear_timeout(id);
+    }
+    let Some(at) = driver.engine.poll_timeout() else {
+        return;
+    };
+    let delay_ms = at.as_micros() as f64 / 1000.0 - now_ms();
+    let id = driver
+        .timer_callback
+        .as_ref()
+        .map(|c| set_timeout(c.as_ref().unchecked_ref(), delay_ms.max(1.0)));
+    driver.timer = id;
+}

@@ -1,0 +1,199 @@
+//! The controlling page: in the leader tab (the bootstrap `peercdn.js`
+//! holds a Web Lock so there is one per origin), it runs the engine, the
+//! tracker client and the peer connections, fetches pieces for the service
+//! worker, and re-serves cached pieces to other visitors.
+
+mod driver;
+mod peers;
+mod rtc;
+mod tracker;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageChannel, MessageEvent};
+
+use super::context::Context;
+use super::js::{error, resolve, JsResult};
+use super::listener::Listener;
+use crate::engine::{Config, Engine, Input};
+use driver::Shared;
+
+/// The leader tab's peercdn, returned by `Controller.start`.
+#[wasm_bindgen]
+pub struct Controller {
+    driver: Shared,
+    _worker_listener: Listener,
+    _trackers: Vec<tracker::TrackerHandle>,
+}
+
+/// Page options (all optional but `scope`):
+/// `{scope, trackers: [url], iceServers: [RTCIceServer], maxPeers, upload}`.
+struct Options {
+    scope: String,
+    trackers: Vec<String>,
+    ice_servers: Array,
+    max_peers: usize,
+    upload: bool,
+}
+
+fn read_options(options: &JsValue) -> JsResult<Options> {
+    let get = |key: &str| Reflect::get(options, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let scope = get("scope")
+        .as_string()
+        .ok_or_else(|| error("peercdn: options.scope is required"))?;
+    let trackers = get("trackers")
+        .dyn_into::<Array>()
+        .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default();
+    Ok(Options {
+        scope,
+        trackers,
+        ice_servers: get("iceServers").dyn_into::<Array>().unwrap_or_default(),
+        max_peers: get("maxPeers")
+            .as_f64()
+            .map_or(20, |n| n.clamp(1.0, 100.0) as usize),
+        upload: get("upload").as_bool().unwrap_or(true) && !metered_connection(),
+    })
+}
+
+/// Save-Data on, or a cellular connection: never upload.
+fn metered_connection() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let connection =
+        Reflect::get(&window.navigator(), &"connection".into()).unwrap_or(JsValue::UNDEFINED);
+    let save_data = Reflect::get(&connection, &"saveData".into())
+        .map(|v| v.is_truthy())
+        .unwrap_or(false);
+    let kind = Reflect::get(&connection, &"type".into())
+        .ok()
+        .and_then(|v| v.as_string());
+    save_data || kind.as_deref() == Some("cellular")
+}
+
+#[wasm_bindgen]
+impl Controller {
+    /// Starts peercdn in this tab (call it only in the leader).
+    pub async fn start(options: JsValue) -> Result<Controller, JsValue> {
+        let options = read_options(&options)?;
+        let context = Context::load(options.scope.clone()).await?;
+        let config = Config {
+            max_peers: options.max_peers,
+            leech_only: !options.upload,
+            ..Config::default()
+        };
+        let peer_id = peer_id();
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
+        let engine = Engine::new(&context.manifest, config, peer_id, seed)
+            .map_err(|e| error(e.to_string()))?;
+        let info_hash = context.manifest.info_hash;
+        let cached = context.store.cached().await?;
+        let driver: Shared = Rc::new(RefCell::new(driver::Driver::new(
+            engine,
+            Rc::new(context.manifest),
+            Rc::new(context.store),
+            options.scope.clone(),
+        )));
+        driver::install_timer(&driver);
+        let pieces: Vec<u32> = cached
+            .iter()
+            .filter_map(|&p| u32::try_from(p).ok())
+            .collect();
+        driver::input(&driver, Input::StoreHas { pieces: &pieces });
+        let worker_listener = link_worker(&driver).await?;
+        let mut trackers = Vec::new();
+        for url in options.trackers {
+            let tracker_options = tracker::Options {
+                url,
+                info_hash,
+                peer_id,
+                ice_servers: options.ice_servers.clone(),
+                max_peers: options.max_peers,
+            };
+            trackers.push(tracker::start(tracker_options, driver.clone()));
+        }
+        driver::prefetch_next(&driver);
+        Ok(Controller {
+            driver,
+            _worker_listener: worker_listener,
+            _trackers: trackers,
+        })
+    }
+
+    /// The dashboard counters now: `{fromPeers, fromOrigin, uploaded, peers}`.
+    pub fn stats(&self) -> JsValue {
+        let driver = self.driver.borrow();
+        let stats = driver.stats;
+        let out = Object::new();
+        for (key, value) in [
+            ("fromPeers", stats.from_peers),
+            ("fromOrigin", stats.from_origin),
+            ("uploaded", driver.engine.stats().uploaded),
+            ("peers", driver.peers.len() as u64),
+            ("hashFailures", driver.engine.stats().hash_failures),
+            ("wasted", driver.engine.stats().wasted),
+            ("pendingWants", driver.engine.pending_wants() as u64),
+            (
+                "nextTimerMs",
+                driver
+                    .engine
+                    .poll_timeout()
+                    .map_or(0, |t| t.as_micros() / 1000),
+            ),
+            ("nowMs", (super::global::now_ms()) as u64),
+        ] {
+            let _ = Reflect::set(&out, &key.into(), &(value as f64).into());
+        }
+        out.into()
+    }
+}
+
+/// Hands the service worker a port to this tab, now and whenever a
+/// restarted worker asks for one (`{peercdn: "need-leader"}`).
+async fn link_worker(driver: &Shared) -> JsResult<Listener> {
+    let window = web_sys::window().ok_or_else(|| error("peercdn: no window"))?;
+    let container = window.navigator().service_worker();
+    send_port(driver, &container).await?;
+    let weak = Rc::downgrade(driver);
+    let listening = container.clone();
+    Ok(Listener::new(&container, "message", move |event| {
+        let Ok(event) = event.dyn_into::<MessageEvent>() else {
+            return;
+        };
+        let asks = Reflect::get(&event.data(), &"peercdn".into())
+            .ok()
+            .and_then(|v| v.as_string());
+        if let (Some("need-leader"), Some(driver)) = (asks.as_deref(), weak.upgrade()) {
+            let container = listening.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = send_port(&driver, &container).await;
+            });
+        }
+    }))
+}
+
+async fn send_port(driver: &Shared, container: &web_sys::ServiceWorkerContainer) -> JsResult<()> {
+    let registration =
+        resolve::<web_sys::ServiceWorkerRegistration>(container.ready()?, "serviceWorker.ready")
+            .await?;
+    let worker = registration
+        .active()
+        .ok_or_else(|| error("peercdn: no active service worker"))?;
+    let channel = MessageChannel::new()?;
+    let message = Object::new();
+    Reflect::set(&message, &"peercdn".into(), &"leader".into())?;
+    worker.post_message_with_transferable(&message, &Array::of1(&channel.port2()))?;
+    driver::attach_worker(driver, channel.port1());
+    Ok(())
+}
+
+/// Our BitTorrent peer id: a client prefix, then random bytes.
+fn peer_id() -> [u8; 20] {
+    let mut id = tracker::random_id();
+    id[..8].copy_from_slice(b"-PC0001-");
+    id
+}

@@ -1,0 +1,349 @@
+//! The tracker client: one WebSocket per tracker URL, speaking the
+//! WebTorrent protocol of `crate::tracker`, with reconnection backoff.
+//!
+//! It announces with a few non-trickle offers (each an RTCPeerConnection
+//! with our data channel), answers the offers the tracker relays, and hands
+//! every data channel that opens to the engine driver. Bounds: at most
+//! `max_peers` connections, `OFFERS` pending offers per announce, and
+//! pending offers expire.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::Array;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{
+    MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelState, RtcPeerConnection,
+    WebSocket,
+};
+
+use super::driver::{self, Shared};
+use super::rtc;
+use crate::tracker::{
+    Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, TrackerToClient,
+};
+use crate::web::listener::Listener;
+use crate::web::timer::{sleep, wait_until};
+
+/// Offers sent with each announce.
+const OFFERS: usize = 4;
+/// How long a data channel may take to open after signalling.
+const OPEN_TIMEOUT_MS: f64 = 20_000.0;
+const MAX_BACKOFF_MS: f64 = 60_000.0;
+
+pub struct Options {
+    pub url: String,
+    pub info_hash: Id20,
+    pub peer_id: Id20,
+    pub ice_servers: Array,
+    pub max_peers: usize,
+}
+
+struct Client {
+    options: Options,
+    driver: Shared,
+    socket: Option<WebSocket>,
+    listeners: Vec<Listener>,
+    /// Our offers awaiting an answer, by offer id.
+    offers: BTreeMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
+    interval_ms: f64,
+    backoff_ms: f64,
+}
+
+type SharedClient = Rc<RefCell<Client>>;
+
+/// Keeps a tracker client alive: dropping it closes the connection.
+pub struct TrackerHandle {
+    client: SharedClient,
+}
+
+impl Drop for TrackerHandle {
+    fn drop(&mut self) {
+        let mut client = self.client.borrow_mut();
+        client.listeners.clear();
+        if let Some(socket) = client.socket.take() {
+            let _ = socket.close();
+        }
+    }
+}
+
+/// Connects to the tracker and stays connected (reconnecting with backoff)
+/// while the handle lives.
+pub fn start(options: Options, driver: Shared) -> TrackerHandle {
+    let client = Rc::new(RefCell::new(Client {
+        options,
+        driver,
+        socket: None,
+        listeners: Vec::new(),
+        offers: BTreeMap::new(),
+        interval_ms: 120_000.0,
+        backoff_ms: 1_000.0,
+    }));
+    connect(&client);
+    // Re-announce periodically: fresh offers for newcomers.
+    let weak = Rc::downgrade(&client);
+    spawn_local(async move {
+        loop {
+            let wait = match weak.upgrade() {
+                Some(c) => c.borrow().interval_ms,
+                None => return,
+            };
+            sleep(wait).await;
+            match weak.upgrade() {
+                Some(c) => announce(&c, AnnounceEvent::Update),
+                None => return,
+            }
+        }
+    });
+    TrackerHandle { client }
+}
+
+fn connect(client: &SharedClient) {
+    let url = client.borrow().options.url.clone();
+    let Ok(socket) = WebSocket::new(&url) else {
+        return reconnect_later(client);
+    };
+    let weak = Rc::downgrade(client);
+    let listeners = vec![
+        Listener::new(&socket, "open", {
+            let weak = weak.clone();
+            move |_| {
+                if let Some(c) = weak.upgrade() {
+                    c.borrow_mut().backoff_ms = 1_000.0;
+                    announce(&c, AnnounceEvent::Started);
+                }
+            }
+        }),
+        Listener::new(&socket, "message", {
+            let weak = weak.clone();
+            move |event| on_message(&weak, event)
+        }),
+        Listener::new(&socket, "close", move |_| {
+            if let Some(c) = weak.upgrade() {
+                reconnect_later(&c);
+            }
+        }),
+    ];
+    let mut c = client.borrow_mut();
+    c.socket = Some(socket);
+    c.listeners = listeners;
+}
+
+fn reconnect_later(client: &SharedClient) {
+    let delay = {
+        let mut c = client.borrow_mut();
+        c.socket = None;
+        c.listeners.clear();
+        let delay = c.backoff_ms;
+        c.backoff_ms = (delay * 2.0).min(MAX_BACKOFF_MS);
+        delay
+    };
+    web_sys::console::warn_1(
+        &format!(
+            "peercdn: tracker unreachable; retrying in {} s",
+            delay / 1000.0
+        )
+        .into(),
+    );
+    let weak = Rc::downgrade(client);
+    spawn_local(async move {
+        sleep(delay).await;
+        if let Some(c) = weak.upgrade() {
+            connect(&c);
+        }
+    });
+}
+
+fn send(client: &SharedClient, message: &ClientToTracker) {
+    if let Some(socket) = client.borrow().socket.as_ref() {
+        let _ = socket.send_with_str(&message.to_json());
+    }
+}
+
+/// Announces with fresh offers (as many as room for peers allows).
+fn announce(client: &SharedClient, event: AnnounceEvent) {
+    let weak = Rc::downgrade(client);
+    spawn_local(async move {
+        let Some(client) = weak.upgrade() else { return };
+        let room = {
+            let c = client.borrow();
+            let peers = c.driver.borrow().peers.len();
+            c.options
+                .max_peers
+                .saturating_sub(peers + c.offers.len())
+                .min(OFFERS)
+        };
+        let mut offers = Vec::new();
+        for _ in 0..room {
+            if let Some(offer) = make_offer(&client).await {
+                offers.push(offer);
+            }
+        }
+        let (info_hash, peer_id) = {
+            let c = client.borrow();
+            (c.options.info_hash, c.options.peer_id)
+        };
+        let announce = Announce {
+            info_hash,
+            peer_id,
+            event: Some(event),
+            numwant: Some(offers.len() as u32),
+            uploaded: None,
+            downloaded: None,
+            left: None,
+            offers,
+        };
+        send(&client, &ClientToTracker::Announce(announce));
+    });
+}
+
+async fn make_offer(client: &SharedClient) -> Option<Offer> {
+    let ice = client.borrow().options.ice_servers.clone();
+    let pc = rtc::connection(&ice)
+        .map_err(|e| web_sys::console::warn_2(&"peercdn: offer".into(), &e))
+        .ok()?;
+    let channel = rtc::open_channel(&pc);
+    let sdp = rtc::offer(&pc)
+        .await
+        .map_err(|e| web_sys::console::warn_2(&"peercdn: offer".into(), &e))
+        .ok()?;
+    let offer_id = random_id();
+    client
+        .borrow_mut()
+        .offers
+        .insert(offer_id, (pc.clone(), channel.clone()));
+    // An offer nobody answers in time is dropped.
+    let weak = Rc::downgrade(client);
+    spawn_local(async move {
+        sleep(50_000.0).await;
+        if let Some(c) = weak.upgrade() {
+            if let Some((pc, _)) = c.borrow_mut().offers.remove(&offer_id) {
+                pc.close();
+            }
+        }
+    });
+    Some(Offer { offer_id, sdp })
+}
+
+fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
+    let (Some(client), Ok(event)) = (weak.upgrade(), event.dyn_into::<MessageEvent>()) else {
+        return;
+    };
+    let Some(text) = event.data().as_string() else {
+        return;
+    };
+    // A hostile or broken tracker message is ignored, never trusted.
+    let Ok(message) = TrackerToClient::try_from(text.as_bytes()) else {
+        return;
+    };
+    match message {
+        TrackerToClient::AnnounceReply(reply) => {
+            client.borrow_mut().interval_ms = f64::from(reply.interval.clamp(10, 3600)) * 1000.0;
+        }
+        TrackerToClient::Offer(offer) => {
+            answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
+        }
+        TrackerToClient::Answer(answer) => accept_answer(&client, answer.offer_id, answer.sdp),
+        TrackerToClient::Failure(failure) => {
+            web_sys::console::warn_1(&format!("peercdn: tracker says: {}", failure.reason).into());
+        }
+        TrackerToClient::ScrapeReply(_) => {}
+    }
+}
+
+fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
+    let full = {
+        let c = client.borrow();
+        let peers = c.driver.borrow().peers.len();
+        peers >= c.options.max_peers
+    };
+    if full {
+        return;
+    }
+    let weak = Rc::downgrade(client);
+    spawn_local(async move {
+        let Some(client) = weak.upgrade() else { return };
+        let ice = client.borrow().options.ice_servers.clone();
+        let Ok(pc) = rtc::connection(&ice) else {
+            return;
+        };
+        let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::new(RefCell::new(None));
+        let slot = channel.clone();
+        let _on_channel = Listener::new(&pc, "datachannel", move |event| {
+            if let Ok(event) = event.dyn_into::<RtcDataChannelEvent>() {
+                let ch = event.channel();
+                ch.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+                *slot.borrow_mut() = Some(ch);
+            }
+        });
+        let Ok(answer_sdp) = rtc::answer(&pc, &sdp).await else {
+            return pc.close();
+        };
+        let (info_hash, peer_id) = {
+            let c = client.borrow();
+            (c.options.info_hash, c.options.peer_id)
+        };
+        let answer = Answer {
+            info_hash,
+            peer_id,
+            to_peer_id: from,
+            offer_id,
+            sdp: answer_sdp,
+        };
+        send(&client, &ClientToTracker::Answer(answer));
+        let driver = client.borrow().driver.clone();
+        drop(client);
+        let opened = {
+            let slot = channel.clone();
+            let open = move || {
+                slot.borrow()
+                    .as_ref()
+                    .is_some_and(|c| c.ready_state() == RtcDataChannelState::Open)
+            };
+            // The channel arrives first, then opens: poll on both events.
+            wait_until(pc.unchecked_ref(), "datachannel", open.clone(), 2_000.0).await || {
+                let ch = channel.borrow().clone();
+                match ch {
+                    Some(ch) => wait_until(ch.unchecked_ref(), "open", open, OPEN_TIMEOUT_MS).await,
+                    None => false,
+                }
+            }
+        };
+        let ch = channel.borrow().clone();
+        match (opened, ch) {
+            (true, Some(ch)) => driver::add_peer(&driver, pc, ch),
+            _ => pc.close(),
+        }
+    });
+}
+
+fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
+    let Some((pc, channel)) = client.borrow_mut().offers.remove(&offer_id) else {
+        return;
+    };
+    let driver = client.borrow().driver.clone();
+    spawn_local(async move {
+        if rtc::accept(&pc, &sdp).await.is_err() {
+            return pc.close();
+        }
+        let watched = channel.clone();
+        let open = move || watched.ready_state() == RtcDataChannelState::Open;
+        if wait_until(channel.unchecked_ref(), "open", open, OPEN_TIMEOUT_MS).await {
+            driver::add_peer(&driver, pc, channel);
+        } else {
+            pc.close();
+        }
+    });
+}
+
+/// 20 random bytes (offer ids, peer ids).
+pub fn random_id() -> Id20 {
+    let mut id = [0u8; 20];
+    for chunk in id.chunks_mut(4) {
+        let n = (js_sys::Math::random() * 4_294_967_296.0) as u32;
+        chunk.copy_from_slice(&n.to_le_bytes()[..chunk.len()]);
+    }
+    id
+}

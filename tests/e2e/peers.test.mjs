@@ -1,0 +1,46 @@
+// Two visitors: A loads the site (and, as a good peer, all of it); B then
+// gets the large asset from A over a data channel, not from the origin.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { launchBrowser } from './lib/browser.mjs'
+import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
+import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+
+const DOWNLOAD = pseudoRandomBytes(6 * 1024 * 1024 + 777, 11)
+
+test('a second visitor gets a large asset from the first, none from the origin', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'files/download.bin', DOWNLOAD)
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+  })
+  const origin = await startOrigin(site)
+  const browser = await launchBrowser()
+  try {
+    const a = await (await browser.newContext()).newPage()
+    a.on('console', (m) => console.log('A:', m.text()))
+    await a.goto(origin.url + 'visitor.html')
+    assert.equal(await a.evaluate(() => window.controlled), true)
+    assert.equal(await a.evaluate(() => window.leading), true)
+    const first = await fetchInPage(a, 'files/download.bin')
+    assert.equal(first.sha256, sha256(DOWNLOAD))
+    const originAfterA = await origin.bytesServed('files/download.bin')
+    assert.ok(originAfterA >= DOWNLOAD.length, 'the first visitor loads from the origin')
+
+    const b = await (await browser.newContext()).newPage()
+    b.on('console', (m) => console.log('B:', m.text()))
+    await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.controlled), true)
+    assert.equal(await b.evaluate(() => window.leading), true)
+    await waitInPage(b, () => window.peercdn.stats().peers >= 1)
+    const got = await fetchInPage(b, 'files/download.bin')
+    assert.equal(got.status, 200)
+    assert.equal(got.sha256, sha256(DOWNLOAD))
+    assert.equal(await origin.bytesServed('files/download.bin'), originAfterA, 'the origin served B none of it')
+    const bStats = await b.evaluate(() => window.peercdn.stats())
+    assert.ok(bStats.fromPeers >= DOWNLOAD.length, `B got ${bStats.fromPeers} bytes from peers`)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
