@@ -82,10 +82,9 @@ pub struct ObjectWriter {
 
 impl ObjectWriter {
     pub fn new() -> Self {
-        ObjectWriter {
-            out: String::from("{"),
-            empty: true,
-        }
+        let mut out = String::with_capacity(128);
+        out.push('{');
+        ObjectWriter { out, empty: true }
     }
 
     pub fn key(&mut self, key: &str) -> &mut String {
@@ -114,11 +113,17 @@ impl ObjectWriter {
         self
     }
 
+    /// `key: {"type": kind, "sdp": sdp}`, written in place.
     pub fn sdp(&mut self, key: &str, kind: &str, sdp: &str) -> &mut Self {
-        let mut desc = ObjectWriter::new();
-        desc.str("type", kind).str("sdp", sdp);
-        let nested = desc.finish();
-        self.key(key).push_str(&nested);
+        let out = self.key(key);
+        out.reserve(sdp.len() + 32);
+        out.push('{');
+        write_key(out, "type");
+        write_str(out, kind);
+        out.push(',');
+        write_key(out, "sdp");
+        write_str(out, sdp);
+        out.push('}');
         self
     }
 

@@ -3,7 +3,7 @@
 # per 1,000 peers, `peercdn serve` versus bittorrent-tracker's server, with
 # the same load generator in the same run. Prints the ratios.
 #
-#   tests/bench/tracker.sh [--peers 2000] [--offers 5] [--swarm-size 50] [--secs 10]
+#   tests/bench/tracker.sh [--peers 2000] [--offers 5] [--swarm-size 50] [--secs 8] [--rounds 3]
 #
 # Needs node, taskset, and `npm ci` done at the repository root. Builds
 # release binaries first (several minutes cold). Runs in well under 3

@@ -123,6 +123,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
             args.tracker.limits().peer_timeout,
         ));
         tokio::spawn(memory::trim_after_bursts(Arc::clone(tracker)));
+        tokio::spawn(Arc::clone(tracker).run_timers());
     }
     let mut drain_rx = shutdown_rx.clone();
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {

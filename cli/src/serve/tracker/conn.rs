@@ -20,11 +20,10 @@ use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use peercdn::tracker::{ClientToTracker, Failure, TrackerToClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::MissedTickBehavior;
 
 use super::frame::{self, Decoder, FrameError, Incoming};
 use super::state::{ConnId, Outbox as StateOutbox};
-use super::{Outbox, Tracker};
+use super::{Outbox, Tracker, SIGNAL_PING, SIGNAL_SHUTDOWN};
 
 type Io = TokioIo<Upgraded>;
 
@@ -66,8 +65,8 @@ pub async fn run(tracker: Arc<Tracker>, (conn, outbox): (ConnId, Arc<Outbox>), m
     };
     if let Some((code, reason)) = code {
         out.extend(frame::close(code, reason));
-        if write(&mut io, &out).await && !matches!(end, End::ClientClosed) {
-            finish_close(&mut io).await;
+        if Box::pin(write(&mut io, &out)).await && !matches!(end, End::ClientClosed) {
+            Box::pin(finish_close(&mut io)).await;
         }
     }
     // Last, so that shutdown (which waits for zero connections) lets the
@@ -83,11 +82,7 @@ async fn serve(tracker: &Tracker, conn: ConnId, outbox: &Outbox, io: &mut Io) ->
         bad_messages: 0,
     };
     let mut last_heard = Instant::now();
-    let mut ping = tokio::time::interval(limits.ping_interval);
-    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ping.tick().await; // the first tick is immediate
-    let mut shutdown = tracker.shutdown.clone();
-    let mut small = [0u8; 512];
+    let mut small = [0u8; 256];
     loop {
         tokio::select! {
             read = io.read(&mut small) => {
@@ -100,26 +95,43 @@ async fn serve(tracker: &Tracker, conn: ConnId, outbox: &Outbox, io: &mut Io) ->
                 if n == small.len() && !read_ready(io, &mut reader.decoder, limits.max_frame_bytes) {
                     return End::Gone;
                 }
-                if let Some(end) = reader.process(tracker, conn, io).await {
+                // Boxed, like every await that is not the idle wait: the
+                // task's size is what each idle connection costs.
+                if let Some(end) = Box::pin(reader.process(tracker, conn, io)).await {
                     return end;
                 }
             }
             _ = outbox.notify.notified() => {
-                if !write(io, &outbox.take_all()).await {
-                    return End::Gone;
+                if let Some(end) = Box::pin(on_notified(outbox, last_heard, limits.idle_timeout, io)).await {
+                    return end;
                 }
             }
-            _ = ping.tick() => {
-                if last_heard.elapsed() >= limits.idle_timeout {
-                    return End::CutOff("idle timeout");
-                }
-                if !write(io, &frame::encode(frame::OP_PING, b"")).await {
-                    return End::Gone;
-                }
-            }
-            _ = shutdown.changed() => return End::Shutdown,
         }
     }
+}
+
+/// Signals and relayed messages for this connection.
+async fn on_notified(
+    outbox: &Outbox,
+    last_heard: Instant,
+    idle: Duration,
+    io: &mut Io,
+) -> Option<End> {
+    let signals = outbox.take_signals();
+    if signals & SIGNAL_SHUTDOWN != 0 {
+        return Some(End::Shutdown);
+    }
+    let mut out = outbox.take_all();
+    if signals & SIGNAL_PING != 0 {
+        if last_heard.elapsed() >= idle {
+            return Some(End::CutOff("idle timeout"));
+        }
+        out.extend(frame::encode(frame::OP_PING, b""));
+    }
+    if !out.is_empty() && !write(io, &out).await {
+        return Some(End::Gone);
+    }
+    None
 }
 
 /// Reads what is already available without waiting, up to a bound so a
@@ -256,7 +268,7 @@ impl Tracker {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        (mine.iter().flat_map(text_frame).collect(), valid)
+        (super::concat(mine.iter().map(text_frame)), valid)
     }
 }
 

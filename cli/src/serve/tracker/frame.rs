@@ -91,8 +91,10 @@ impl Decoder {
                 self.buf[start - 2],
                 self.buf[start - 1],
             ];
-            for (i, b) in payload.iter_mut().enumerate() {
-                *b ^= mask[i % 4];
+            for chunk in payload.chunks_mut(4) {
+                for (b, m) in chunk.iter_mut().zip(mask) {
+                    *b ^= m;
+                }
             }
             self.consume(end);
             if let Some(message) = self.assemble(fin, opcode, payload)? {

@@ -19,7 +19,7 @@ mod tests;
 mod upgrade;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -55,6 +55,19 @@ pub struct Limits {
     pub outbox_len: usize,
 }
 
+/// Frames joined into one buffer (one write), copied slice by slice.
+fn concat(frames: impl IntoIterator<Item = Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for frame in frames {
+        if out.is_empty() {
+            out = frame;
+        } else {
+            out.extend_from_slice(&frame);
+        }
+    }
+    out
+}
+
 /// Counters for `/_peercdn/stats`; `swarms` and `peers` are filled in when read.
 #[derive(Clone, Debug, Default)]
 pub struct TrackerCounters {
@@ -87,15 +100,32 @@ struct Inner {
     outboxes: HashMap<ConnId, Arc<Outbox>>,
 }
 
-/// Frames queued for one connection by others. Empty, it allocates
-/// nothing: most connections are idle most of the time.
+/// Frames queued for one connection by others, and signals for it (time to
+/// ping, shutting down). Empty, it allocates nothing: most connections are
+/// idle most of the time, and an idle connection task waits on just its
+/// socket and this.
 #[derive(Default)]
 pub struct Outbox {
     queue: Mutex<VecDeque<Vec<u8>>>,
     notify: Notify,
+    signals: AtomicU8,
 }
 
+/// [`Outbox`] signal bits.
+const SIGNAL_PING: u8 = 1;
+const SIGNAL_SHUTDOWN: u8 = 2;
+
 impl Outbox {
+    fn signal(&self, bit: u8) {
+        self.signals.fetch_or(bit, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    /// The signals raised since the last call.
+    fn take_signals(&self) -> u8 {
+        self.signals.swap(0, Ordering::Relaxed)
+    }
+
     /// Queues a frame unless `cap` frames are already waiting.
     fn push(&self, frame: Vec<u8>, cap: usize) -> bool {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -111,7 +141,7 @@ impl Outbox {
     /// Everything queued, as one buffer (one write), freeing the queue.
     fn take_all(&self) -> Vec<u8> {
         let queue = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        queue.into_iter().flatten().collect()
+        concat(queue)
     }
 }
 
@@ -158,6 +188,28 @@ impl Tracker {
     /// Drops peers that stopped announcing; called periodically.
     pub fn expire(&self) {
         self.lock().state.expire(std::time::Instant::now());
+    }
+
+    /// Raises `bit` on every connection.
+    fn broadcast(&self, bit: u8) {
+        for outbox in self.lock().outboxes.values() {
+            outbox.signal(bit);
+        }
+    }
+
+    /// One timer for all connections (a timer per connection would cost
+    /// each idle connection memory): pings every `ping_interval`, and
+    /// tells every connection when the server shuts down.
+    pub async fn run_timers(self: Arc<Self>) {
+        let mut ping = tokio::time::interval(self.limits.ping_interval);
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            tokio::select! {
+                _ = ping.tick() => self.broadcast(SIGNAL_PING),
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+        self.broadcast(SIGNAL_SHUTDOWN);
     }
 
     /// A new connection, counted against the cap from the handshake on.

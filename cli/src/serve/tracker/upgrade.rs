@@ -66,12 +66,18 @@ impl Tracker {
         };
         // Counted now, so the cap holds while handshakes are in flight.
         let conn = self.register();
-        tokio::spawn(async move {
+        let task = async move {
             match on_upgrade.await {
                 Ok(upgraded) => super::conn::run(self, conn, TokioIo::new(upgraded)).await,
                 Err(_) => self.leave_and_close(conn.0),
             }
-        });
+        };
+        // Most of what an idle connection costs is this task's size.
+        tracing::trace!(
+            bytes = std::mem::size_of_val(&task),
+            "tracker connection task"
+        );
+        tokio::spawn(task);
         let mut resp = Response::new(Body::empty());
         *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         let h = resp.headers_mut();

@@ -15,8 +15,11 @@
 //!    repeat) for `--secs`; completed announces / secs is the throughput.
 //!    Relayed offers arriving meanwhile are read and counted, not answered.
 //!
+//! Rounds alternate between the servers; each server's best round counts
+//! (the machine is shared, and interference only makes numbers worse).
+//!
 //! Usage: tracker-load --peercdn <bin> --repo <dir> [--peers 2000]
-//!        [--offers 5] [--swarm-size 50] [--secs 10] [--sdp-bytes 600]
+//!        [--offers 5] [--swarm-size 50] [--secs 8] [--sdp-bytes 600] [--rounds 3]
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +42,7 @@ struct Options {
     swarm_size: usize,
     secs: u64,
     sdp_bytes: usize,
+    rounds: usize,
 }
 
 struct Outcome {
@@ -64,30 +68,74 @@ impl Outcome {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let opts = parse_args();
-    let ours = run_one("peercdn serve", &opts, ours_command(&opts)).await;
-    let reference = run_one("bittorrent-tracker", &opts, reference_command(&opts)).await;
+    let mut rounds = Vec::new();
+    for _ in 0..opts.rounds {
+        // Alternating, so a neighbour's load hits both servers alike.
+        let ours = run_one("peercdn serve", &opts, ours_command(&opts)).await;
+        let reference = run_one("bittorrent-tracker", &opts, reference_command(&opts)).await;
+        rounds.push((ours, reference));
+    }
+    print_table(&opts, &rounds);
+    print_ratios(&rounds);
+}
+
+fn print_table(opts: &Options, rounds: &[(Outcome, Outcome)]) {
     println!(
-        "\ntracker benchmark: {} peers, {} offers of {} B per announce, swarms of {}, {} s closed loop",
-        opts.peers, opts.offers, opts.sdp_bytes, opts.swarm_size, opts.secs
+        "\ntracker benchmark: {} peers, {} offers of {} B per announce, swarms of {}, {} s closed loop, {} rounds",
+        opts.peers, opts.offers, opts.sdp_bytes, opts.swarm_size, opts.secs, opts.rounds
     );
     println!(
-        "{:<20} {:>12} {:>16} {:>14} {:>14}",
-        "server", "announces/s", "KiB/1000 peers", "idle RSS KiB", "offers recv"
+        "{:<6} {:<20} {:>12} {:>16} {:>14} {:>14}",
+        "round", "server", "announces/s", "KiB/1000 peers", "idle RSS KiB", "offers recv"
     );
-    for o in [&ours, &reference] {
+    for (i, (ours, reference)) in rounds.iter().enumerate() {
+        for o in [ours, reference] {
+            println!(
+                "{:<6} {:<20} {:>12.0} {:>16.0} {:>14} {:>14}",
+                i + 1,
+                o.name,
+                o.per_sec(),
+                o.kib_per_1000(),
+                o.idle_kib,
+                o.offers_received
+            );
+        }
+    }
+}
+
+fn print_ratios(rounds: &[(Outcome, Outcome)]) {
+    // Interference from other work on the machine only ever slows a server
+    // down or inflates its memory, so each server's best round is the
+    // closest to what it can do. Per-round ratios are printed too.
+    let best = |pick: fn(&(Outcome, Outcome)) -> &Outcome| {
+        let speed = rounds.iter().map(|r| pick(r).per_sec()).fold(0.0, f64::max);
+        let memory = rounds
+            .iter()
+            .map(|r| pick(r).kib_per_1000())
+            .fold(f64::MAX, f64::min);
+        (speed, memory)
+    };
+    let (ours_speed, ours_mem) = best(|r| &r.0);
+    let (ref_speed, ref_mem) = best(|r| &r.1);
+    for (i, (ours, reference)) in rounds.iter().enumerate() {
         println!(
-            "{:<20} {:>12.0} {:>16.0} {:>14} {:>14}",
-            o.name,
-            o.per_sec(),
-            o.kib_per_1000(),
-            o.idle_kib,
-            o.offers_received
+            "round {}: throughput ratio {:.2}x, memory ratio {:.3}",
+            i + 1,
+            ours.per_sec() / reference.per_sec(),
+            ours.kib_per_1000() / reference.kib_per_1000()
         );
     }
-    let speed = ours.per_sec() / reference.per_sec();
-    let memory = ours.kib_per_1000() / reference.kib_per_1000();
-    println!("throughput ratio (ours / bittorrent-tracker): {speed:.2}x (goal >= 5x)");
-    println!("memory per peer ratio (ours / bittorrent-tracker): {memory:.3} (goal <= 0.25)");
+    println!(
+        "best rounds: ours {ours_speed:.0} announces/s, {ours_mem:.0} KiB/1000 peers; bittorrent-tracker {ref_speed:.0} announces/s, {ref_mem:.0} KiB/1000 peers"
+    );
+    println!(
+        "throughput ratio (ours / bittorrent-tracker): {:.2}x (goal >= 5x)",
+        ours_speed / ref_speed
+    );
+    println!(
+        "memory per peer ratio (ours / bittorrent-tracker): {:.3} (goal <= 0.25)",
+        ours_mem / ref_mem
+    );
 }
 
 fn parse_args() -> Options {
@@ -97,8 +145,9 @@ fn parse_args() -> Options {
         peers: 2000,
         offers: 5,
         swarm_size: 50,
-        secs: 10,
+        secs: 8,
         sdp_bytes: 600,
+        rounds: 3,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -112,6 +161,7 @@ fn parse_args() -> Options {
             "--swarm-size" => o.swarm_size = number().max(2),
             "--secs" => o.secs = number() as u64,
             "--sdp-bytes" => o.sdp_bytes = number(),
+            "--rounds" => o.rounds = number().max(1),
             other => usage(other),
         }
     }
@@ -122,7 +172,7 @@ fn parse_args() -> Options {
 }
 
 fn usage(what: &str) -> ! {
-    eprintln!("tracker-load: bad argument {what}\nusage: tracker-load --peercdn BIN --repo DIR [--peers N] [--offers N] [--swarm-size N] [--secs N] [--sdp-bytes N]");
+    eprintln!("tracker-load: bad argument {what}\nusage: tracker-load --peercdn BIN --repo DIR [--peers N] [--offers N] [--swarm-size N] [--secs N] [--sdp-bytes N] [--rounds N]");
     std::process::exit(2)
 }
 
@@ -212,7 +262,8 @@ async fn run_one(name: &'static str, o: &Options, cmd: Command) -> Outcome {
         }
     }
     announced.wait().await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Settle: let both servers finish what the burst left (GC, trimming).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let loaded_kib = rss_kib(pid);
     eprintln!(
         "{name}: {} peers announced; RSS {idle_kib} -> {loaded_kib} KiB",
