@@ -1,0 +1,96 @@
+// The runtime's resilience: no tracker at all, two tabs of one visitor, and
+// a service worker stopped mid-session. Each checks the bytes.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { launchBrowser } from './lib/browser.mjs'
+import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
+import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+
+const ASSET = pseudoRandomBytes(2 * 1024 * 1024 + 99, 23)
+
+function site () {
+  return prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'files/asset.bin', ASSET)
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+  })
+}
+
+/** Collects console messages of `page` by type. */
+function consoleOf (page) {
+  const seen = { error: [], warning: [] }
+  page.on('console', (m) => seen[m.type()]?.push(m.text()))
+  page.on('pageerror', (e) => seen.error.push(String(e)))
+  return seen
+}
+
+test('no tracker: the site loads fully from the origin, with at most warnings', async () => {
+  const origin = await startOrigin(site(), ['--no-tracker'])
+  const browser = await launchBrowser()
+  try {
+    const page = await (await browser.newContext()).newPage()
+    const seen = consoleOf(page)
+    await page.goto(origin.url + 'visitor.html')
+    assert.equal(await page.evaluate(() => window.controlled), true)
+    assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(ASSET))
+    assert.equal((await fetchInPage(page, 'index.html')).status, 200)
+    // The missing tracker shows as a failed WebSocket and our warning only.
+    const errors = seen.error.filter((e) => !/WebSocket connection to .* failed|status of 404/.test(e))
+    assert.deepEqual(errors, [])
+    assert.ok(seen.warning.some((w) => w.includes('tracker unreachable')), 'the page warns about the tracker')
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+test('two tabs of one visitor: one leader, one set of peer connections, both served', async () => {
+  const origin = await startOrigin(site())
+  const browser = await launchBrowser()
+  try {
+    const context = await browser.newContext()
+    const first = await context.newPage()
+    await first.goto(origin.url + 'visitor.html')
+    assert.equal(await first.evaluate(() => window.leading), true)
+    const second = await context.newPage()
+    await second.goto(origin.url + 'visitor.html')
+    assert.equal(await second.evaluate(() => window.controlled), true)
+    // The second tab waits for the lock: it is not a leader while the first lives.
+    assert.equal(await second.evaluate(() => window.peercdn === undefined), true)
+    for (const page of [first, second]) {
+      assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(ASSET))
+    }
+    const { tracker } = await origin.stats()
+    assert.equal(tracker.peers, 1, 'one tracker peer for the visitor, not one per tab')
+
+    // When the leader tab closes, the other takes over.
+    await first.close()
+    assert.equal(await second.evaluate(() => window.leading), true)
+    await waitInPage(second, () => window.peercdn !== undefined)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+test('a stopped service worker restarts and keeps serving', async () => {
+  const origin = await startOrigin(site())
+  const browser = await launchBrowser()
+  try {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(origin.url + 'visitor.html')
+    assert.equal(await page.evaluate(() => window.leading), true)
+    assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(ASSET))
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('ServiceWorker.enable')
+    await cdp.send('ServiceWorker.stopAllWorkers')
+    const again = await fetchInPage(page, 'files/asset.bin', 'bytes=1000-')
+    assert.equal(again.status, 206)
+    assert.equal(again.sha256, sha256(ASSET.subarray(1000)))
+    assert.equal((await fetchInPage(page, 'css/style.css')).status, 200)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
