@@ -14,14 +14,18 @@ use peercdn::wire::metadata::MetadataMessage;
 use peercdn::wire::{Decoder, ExtendedHandshake, Frame, Geometry, Handshake, Limits, Message};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, rest)) = data.split_first() else { return };
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(split).max(1);
     decoder(rest, chunk);
     engine(rest, chunk);
 });
 
 fn decoder(rest: &[u8], chunk: usize) {
-    let Some(geometry) = Geometry::new(32 * 1024, 100 * 32 * 1024 - 17) else { return };
+    let Some(geometry) = Geometry::new(32 * 1024, 100 * 32 * 1024 - 17) else {
+        return;
+    };
     let limits = Limits::default();
     let max_chunk = 4096;
     let mut decoder = Decoder::new(geometry, limits, max_chunk);
@@ -57,32 +61,73 @@ fn manifest() -> &'static VerifiedManifest {
         let layout = PieceLayout::new(&[20_000, 3_000], pl).expect("layout");
         let bytes = vec![7u8; layout.total_length as usize];
         let files = vec![
-            TorrentFile { path: vec!["a".into()], length: 20_000, padding: false },
+            TorrentFile {
+                path: vec!["a".into()],
+                length: 20_000,
+                padding: false,
+            },
             TorrentFile::padding(layout.placements[0].padding),
-            TorrentFile { path: vec!["b".into()], length: 3_000, padding: false },
+            TorrentFile {
+                path: vec!["b".into()],
+                length: 3_000,
+                padding: false,
+            },
         ];
         let piece_hashes = bytes.chunks(pl as usize).map(sha1).collect();
-        let info = InfoDict { name: "f".into(), piece_length: pl, piece_hashes, files };
+        let info = InfoDict {
+            name: "f".into(),
+            piece_length: pl,
+            piece_hashes,
+            files,
+        };
         let types = vec!["x/y".to_string(), "x/y".to_string()];
-        SiteManifest::new(&info, &types, vec![]).verify().expect("manifest")
+        SiteManifest::new(&info, &types, vec![])
+            .verify()
+            .expect("manifest")
     })
 }
 
 fn engine(rest: &[u8], chunk: usize) {
     let m = manifest();
-    let config = Config { max_peer_requests: 16, ..Config::default() };
-    let Ok(mut e) = Engine::new(m, config, [1; 20], 9) else { return };
+    let config = Config {
+        max_peer_requests: 16,
+        ..Config::default()
+    };
+    let Ok(mut e) = Engine::new(m, config, [1; 20], 9) else {
+        return;
+    };
     let mut now = Time::ZERO;
     e.handle(now, Input::StoreHas { pieces: &[0] });
-    e.handle(now, Input::Want { id: 1, asset: 0, start: 0, end: 20_000, deadline: Time::from_millis(5_000) });
+    e.handle(
+        now,
+        Input::Want {
+            id: 1,
+            asset: 0,
+            start: 0,
+            end: 20_000,
+            deadline: Time::from_millis(5_000),
+        },
+    );
     e.handle(now, Input::PeerConnected { peer: 1 });
     let hs = Handshake::new(m.info_hash, [2; 20]).to_bytes();
-    e.handle(now, Input::PeerData { peer: 1, bytes: &hs });
+    e.handle(
+        now,
+        Input::PeerData {
+            peer: 1,
+            bytes: &hs,
+        },
+    );
     while e.poll_output().is_some() {}
     // At most 64 steps per input, so the decoder half keeps a high exec rate.
     for piece in rest.chunks(chunk.max(rest.len() / 64).max(1)) {
         now = now.after(std::time::Duration::from_millis(u64::from(piece[0])));
-        e.handle(now, Input::PeerData { peer: 1, bytes: piece });
+        e.handle(
+            now,
+            Input::PeerData {
+                peer: 1,
+                bytes: piece,
+            },
+        );
         e.handle(now, Input::Timer);
         while e.poll_output().is_some() {}
         assert!(e.queued_requests() <= 16 && e.peer_count() <= 1);
