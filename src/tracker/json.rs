@@ -48,6 +48,7 @@ pub struct JsonError {
 
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     let mut p = Parser {
+        text,
         bytes: text.as_bytes(),
         pos: 0,
     };
@@ -60,6 +61,7 @@ pub fn parse(text: &str) -> Result<Value, JsonError> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -224,11 +226,12 @@ impl Parser<'_> {
                 .iter()
                 .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
                 .unwrap_or(rest.len());
-            // The input is a &str and runs stop only at ASCII bytes, so
-            // every run is whole UTF-8.
+            // Runs stop only at ASCII bytes, so they are whole UTF-8 of
+            // the input text: no need to validate again.
             out.push_str(
-                std::str::from_utf8(&self.bytes[run..self.pos])
-                    .map_err(|_| self.err("invalid UTF-8"))?,
+                self.text
+                    .get(run..self.pos)
+                    .ok_or_else(|| self.err("invalid UTF-8"))?,
             );
             match self.peek() {
                 Some(b'"') => {
