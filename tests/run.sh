@@ -20,12 +20,15 @@ cargo clippy --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"
 cargo test --workspace
+# The swarm scenarios at their full 32 MiB size (the debug run above uses 2 MiB).
+cargo test --release --test swarm
 
 step "wasm build"
 cargo build --release --target wasm32-unknown-unknown
 
 step "interop tests (node: reference implementations)"
 cargo build -p peercdn-cli
+cargo build --release --example wire_peer
 node --test tests/interop/
 
 step "browser tests (Chromium, inside an isolated network namespace)"

@@ -39,3 +39,8 @@ ensure_wasm_bindgen() {
     cargo install wasm-bindgen-cli --version "$want"
   fi
 }
+
+# ffmpeg, from Debian's packages: the demo's video.
+ensure_ffmpeg() {
+  command -v ffmpeg >/dev/null || { apt-get update -q && apt-get install -y -q ffmpeg; }
+}

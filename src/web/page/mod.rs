@@ -21,6 +21,9 @@ use super::listener::Listener;
 use crate::engine::{Config, Engine, Input};
 use driver::Shared;
 
+/// How long after start the leader begins fetching the rest of the site.
+const PREFETCH_DELAY_MS: f64 = 5_000.0;
+
 /// The leader tab's peercdn, returned by `Controller.start`.
 #[wasm_bindgen]
 pub struct Controller {
@@ -116,7 +119,15 @@ impl Controller {
             };
             trackers.push(tracker::start(tracker_options, driver.clone()));
         }
-        driver::prefetch_next(&driver);
+        // Background fetching waits for the tracker to find peers: the
+        // engine takes what no connected peer has from the origin at once.
+        let weak = Rc::downgrade(&driver);
+        wasm_bindgen_futures::spawn_local(async move {
+            super::timer::sleep(PREFETCH_DELAY_MS).await;
+            if let Some(driver) = weak.upgrade() {
+                driver::prefetch_next(&driver);
+            }
+        });
         Ok(Controller {
             driver,
             _worker_listener: worker_listener,
