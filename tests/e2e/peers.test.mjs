@@ -7,6 +7,8 @@ import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
 import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
+const BIG = pseudoRandomBytes(24 * 1024 * 1024 + 5, 13)
+
 const DOWNLOAD = pseudoRandomBytes(6 * 1024 * 1024 + 777, 11)
 
 test('a second visitor gets a large asset from the first, none from the origin', async () => {
@@ -39,6 +41,39 @@ test('a second visitor gets a large asset from the first, none from the origin',
     assert.equal(await origin.bytesServed('files/download.bin'), originAfterA, 'the origin served B none of it')
     const bStats = await b.evaluate(() => window.peercdn.stats())
     assert.ok(bStats.fromPeers >= DOWNLOAD.length, `B got ${bStats.fromPeers} bytes from peers`)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+test('the only peer leaves during the transfer: B still gets every byte right', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'files/big.bin', BIG)
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+  })
+  const origin = await startOrigin(site)
+  const browser = await launchBrowser()
+  try {
+    const contextA = await browser.newContext()
+    const a = await contextA.newPage()
+    await a.goto(origin.url + 'visitor.html')
+    assert.equal(await a.evaluate(() => window.leading), true)
+    assert.equal((await fetchInPage(a, 'files/big.bin')).sha256, sha256(BIG))
+
+    const b = await (await browser.newContext()).newPage()
+    await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.leading), true)
+    await waitInPage(b, () => window.peercdn.stats().peers >= 1)
+    await b.evaluate(() => {
+      window.download = fetch('files/big.bin').then(async (r) => {
+        const digest = await crypto.subtle.digest('SHA-256', await r.arrayBuffer())
+        return [...new Uint8Array(digest)].map((x) => x.toString(16).padStart(2, '0')).join('')
+      })
+    })
+    await waitInPage(b, () => window.peercdn.stats().fromPeers > 0, undefined, 60000)
+    await contextA.close()
+    assert.equal(await b.evaluate(() => window.download), sha256(BIG))
   } finally {
     await browser.close()
     await origin.close()
