@@ -137,28 +137,7 @@ impl TrackerState {
         a: &Announce,
     ) -> Result<(), &'static str> {
         let seeder = a.left == Some(0) || a.event == Some(AnnounceEvent::Completed);
-        let known = self
-            .swarms
-            .get(&a.info_hash)
-            .and_then(|s| s.peers.get(&a.peer_id));
-        let previous_conn = known.map(|p| p.conn);
-        if previous_conn != Some(conn) {
-            let memberships = self.conns.get(&conn).map_or(0, Vec::len);
-            if memberships >= self.limits.max_swarms_per_conn {
-                return Err("too many swarms on this connection");
-            }
-        }
-        if known.is_none() {
-            match self.swarms.get(&a.info_hash) {
-                None if self.swarms.len() >= self.limits.max_swarms => {
-                    return Err("tracker is at its swarm limit")
-                }
-                Some(s) if s.peers.len() >= self.limits.max_peers_per_swarm => {
-                    return Err("swarm is full")
-                }
-                _ => {}
-            }
-        }
+        let previous_conn = self.admit(conn, a)?;
         if let Some(old) = previous_conn.filter(|&c| c != conn) {
             // The same peer id on a new socket (a reconnect): the newest
             // connection wins.
@@ -185,6 +164,31 @@ impl TrackerState {
             swarm.downloaded = swarm.downloaded.saturating_add(1);
         }
         Ok(())
+    }
+
+    /// Checks the bounds for this announce; returns the connection that
+    /// owned the peer before, if it was known.
+    fn admit(&self, conn: ConnId, a: &Announce) -> Result<Option<ConnId>, &'static str> {
+        let swarm = self.swarms.get(&a.info_hash);
+        let previous_conn = swarm.and_then(|s| s.peers.get(&a.peer_id)).map(|p| p.conn);
+        if previous_conn != Some(conn) {
+            let memberships = self.conns.get(&conn).map_or(0, Vec::len);
+            if memberships >= self.limits.max_swarms_per_conn {
+                return Err("too many swarms on this connection");
+            }
+        }
+        if previous_conn.is_none() {
+            match swarm {
+                None if self.swarms.len() >= self.limits.max_swarms => {
+                    return Err("tracker is at its swarm limit")
+                }
+                Some(s) if s.peers.len() >= self.limits.max_peers_per_swarm => {
+                    return Err("swarm is full")
+                }
+                _ => {}
+            }
+        }
+        Ok(previous_conn)
     }
 
     /// Sends each offer to a different random peer of the swarm.
