@@ -2,6 +2,7 @@
 # Builds peercdn's browser runtime and installs it into a site directory:
 #   <site>/sw.js                   the service worker bootstrap
 #   <site>/peercdn/page.js         the page bootstrap (the site's one script tag)
+#   <site>/peercdn/sw-addon.js     peercdn inside any service worker (sw.js uses it)
 #   <site>/peercdn/peercdn.js      wasm-bindgen glue (--target no-modules)
 #   <site>/peercdn/peercdn_bg.wasm the wasm, optimised with wasm-opt -Oz (npm binaryen)
 # Usage: bash worker/build.sh <site-dir>
@@ -25,3 +26,4 @@ node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-t
 cp "$out/peercdn.js" "$site/peercdn/peercdn.js"
 cp worker/sw.js "$site/sw.js"
 cp worker/page.js "$site/peercdn/page.js"
+cp worker/sw-addon.js "$site/peercdn/sw-addon.js"

@@ -2,9 +2,10 @@
 // a service worker stopped mid-session. Each checks the bytes.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
-import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
+import { BIN, ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
 import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 const ASSET = pseudoRandomBytes(2 * 1024 * 1024 + 99, 23)
@@ -89,6 +90,37 @@ test('a stopped service worker restarts and keeps serving', async () => {
     assert.equal(again.status, 206)
     assert.equal(again.sha256, sha256(ASSET.subarray(1000)))
     assert.equal((await fetchInPage(page, 'css/style.css')).status, 200)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+test('a new manifest starts a new swarm and drops the old pieces', async () => {
+  const dir = site()
+  const origin = await startOrigin(dir)
+  const browser = await launchBrowser()
+  try {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(origin.url + 'visitor.html')
+    assert.equal(await page.evaluate(() => window.controlled), true)
+    assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(ASSET))
+    const before = await page.evaluate(() => caches.keys())
+
+    const changed = pseudoRandomBytes(ASSET.length, 99)
+    writeFile(dir, 'files/asset.bin', changed)
+    execFileSync(BIN, ['build', dir], { stdio: 'pipe' })
+    // The worker reads the manifest when it starts.
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('ServiceWorker.enable')
+    await cdp.send('ServiceWorker.stopAllWorkers')
+    assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(changed))
+    const after = await waitInPage(page, (old) => {
+      return caches.keys().then((keys) => keys.filter((k) => k.startsWith('peercdn-')))
+        .then((keys) => keys.length === 1 && !old.includes(keys[0]) && keys)
+    }, before)
+    assert.equal(after.length, 1)
   } finally {
     await browser.close()
     await origin.close()

@@ -8,7 +8,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..')
-const BIN = process.env.PEERCDN_BIN || path.join(ROOT, 'target/debug/peercdn')
+export const BIN = process.env.PEERCDN_BIN || path.join(ROOT, 'target/debug/peercdn')
 
 /** Copies `from` into a fresh directory, lets `extra(dir)` add files, installs the runtime and builds the manifest. */
 export function prepareSite (from, extra = () => {}) {
