@@ -141,8 +141,13 @@ fn read_ready(io: &mut Io, decoder: &mut Decoder, max_frame: usize) -> bool {
     while decoder.buffer().len() < max_frame + READ_CHUNK {
         let buf = decoder.buffer();
         buf.reserve(READ_CHUNK);
+        let spare = buf.capacity() - buf.len();
         match io.read_buf(buf).now_or_never() {
             Some(Ok(0) | Err(_)) => return false,
+            // A short read means the socket is drained: skip the read that
+            // would only say so. Tokio keeps it marked readable, so nothing
+            // that arrives meanwhile is missed.
+            Some(Ok(n)) if n < spare => break,
             Some(Ok(_)) => continue,
             None => break,
         }
