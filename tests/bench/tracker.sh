@@ -16,9 +16,15 @@
 # the default build instead).
 set -eu
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-target=${CARGO_TARGET_DIR:-$repo/target}/tracker-bench
-export CARGO_TARGET_DIR="$target"
-CARGO_PROFILE_RELEASE_PACKAGE_PEERCDN_OPT_LEVEL=${PEERCDN_BENCH_CORE_OPT:-3} \
+base=${CARGO_TARGET_DIR:-$repo/target}
+# Two target directories: the generator is its own workspace, and sharing
+# one directory with the main workspace confuses rustc about which build
+# of a shared dependency (serde_core) to link.
+server_target=$base/tracker-bench
+load_target=$base/tracker-load
+CARGO_TARGET_DIR=$server_target \
+  CARGO_PROFILE_RELEASE_PACKAGE_PEERCDN_OPT_LEVEL=${PEERCDN_BENCH_CORE_OPT:-3} \
   cargo build --release -q -p peercdn-cli --manifest-path "$repo/Cargo.toml"
-cargo build --release -q --manifest-path "$repo/tests/bench/tracker-load/Cargo.toml"
-exec "$target/release/peercdn-tracker-load" --peercdn "$target/release/peercdn" --repo "$repo" "$@"
+CARGO_TARGET_DIR=$load_target \
+  cargo build --release -q --manifest-path "$repo/tests/bench/tracker-load/Cargo.toml"
+exec "$load_target/release/peercdn-tracker-load" --peercdn "$server_target/release/peercdn" --repo "$repo" "$@"
