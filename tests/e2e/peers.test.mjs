@@ -1,7 +1,8 @@
-// Two visitors: A loads the site (and, as a good peer, all of it); B then
-// gets the large asset from A over a data channel, not from the origin.
+// Visitors and peers: B gets assets from A over data channels, not from the
+// origin; survives A leaving; bans a peer that lies.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
@@ -74,6 +75,36 @@ test('the only peer leaves during the transfer: B still gets every byte right', 
     await waitInPage(b, () => window.peercdn.stats().fromPeers > 0, undefined, 60000)
     await contextA.close()
     assert.equal(await b.evaluate(() => window.download), sha256(BIG))
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+test('a peer that sends corrupted pieces is banned; B still gets correct bytes', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'files/download.bin', DOWNLOAD)
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+    writeFile(dir, 'evil.html', fs.readFileSync(path.join(ROOT, 'tests/e2e/lib/evil-peer.html')))
+  })
+  const origin = await startOrigin(site)
+  const browser = await launchBrowser()
+  try {
+    const evil = await (await browser.newContext()).newPage()
+    await evil.goto(origin.url + 'evil.html')
+    assert.equal(await evil.evaluate((url) => window.startEvil(url), origin.url.replace(/^http/, 'ws') + 'announce'), true)
+
+    const b = await (await browser.newContext()).newPage()
+    await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.leading), true)
+    await waitInPage(b, () => window.peercdn.stats().peers >= 1)
+    const got = await fetchInPage(b, 'files/download.bin')
+    assert.equal(got.sha256, sha256(DOWNLOAD))
+    await waitInPage(evil, () => window.evil.requests > 0 && window.evil.closed > 0)
+    const stats = await b.evaluate(() => window.peercdn.stats())
+    assert.ok(stats.peersBanned >= 1, `banned ${stats.peersBanned}`)
+    assert.ok(stats.hashFailures >= 1, `hash failures ${stats.hashFailures}`)
+    assert.equal(stats.fromPeers, 0, 'no byte from the liar was kept')
   } finally {
     await browser.close()
     await origin.close()

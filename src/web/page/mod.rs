@@ -146,6 +146,7 @@ impl Controller {
             ("uploaded", driver.engine.stats().uploaded),
             ("peers", driver.peers.len() as u64),
             ("hashFailures", driver.engine.stats().hash_failures),
+            ("peersBanned", driver.engine.stats().peers_banned),
             ("wasted", driver.engine.stats().wasted),
             ("pendingWants", driver.engine.pending_wants() as u64),
             (
