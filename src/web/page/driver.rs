@@ -11,33 +11,23 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{MessageEvent, MessagePort, RtcDataChannel, RtcPeerConnection};
 
 use super::peers::PeerLink;
+use super::stats::{self, PageStats};
+use super::wants;
 use crate::engine::{Engine, Input, Output, PeerKey, Time, WantId};
 use crate::manifest::VerifiedManifest;
 use crate::web::global::now_ms;
-use crate::web::js::settle;
 use crate::web::listener::Listener;
 use crate::web::store::PieceStore;
 use crate::web::timer::{clear_timeout, set_timeout};
 
 pub type Shared = Rc<RefCell<Driver>>;
-
-/// Background (prefetch) wants in flight at once.
-const PREFETCH_WANTS: usize = 8;
-
-/// Counters for the page's dashboard (`peercdn:stats` events).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PageStats {
-    pub from_peers: u64,
-    pub from_origin: u64,
-    pub peers: u64,
-}
 
 pub struct Driver {
     pub engine: Engine,
@@ -47,14 +37,14 @@ pub struct Driver {
     pub peers: BTreeMap<PeerKey, PeerLink>,
     next_peer: PeerKey,
     /// Engine want -> (the worker's request id, or none for our prefetch).
-    wants: BTreeMap<WantId, Option<f64>>,
-    next_want: WantId,
+    pub(super) wants: BTreeMap<WantId, Option<f64>>,
+    pub(super) next_want: WantId,
     /// Assets still to fetch in the background, so this visitor can serve
     /// the whole site to later ones.
-    prefetch_queue: Vec<u32>,
-    worker_port: Option<MessagePort>,
-    _port_listener: Option<Listener>,
-    writes: Vec<Promise>,
+    pub(super) prefetch_queue: Vec<u32>,
+    pub(super) worker_port: Option<MessagePort>,
+    pub(super) _port_listener: Option<Listener>,
+    pub(super) writes: Vec<Promise>,
     timer: Option<i32>,
     /// One callback for every timer armed (a closure per timer would leak
     /// each one cleared before it fired).
@@ -90,7 +80,7 @@ impl Driver {
     }
 }
 
-fn now() -> Time {
+pub(super) fn now() -> Time {
     Time::from_micros((now_ms() * 1000.0) as u64)
 }
 
@@ -127,9 +117,9 @@ fn act(shared: &Shared, output: Output) {
             source,
         } => stored(shared, piece, &data, source),
         Output::ReadPiece { piece } => read_piece(shared, piece),
-        Output::WantDone { id } => want_finished(shared, id, true),
-        Output::WantFailed { id, .. } => want_finished(shared, id, false),
-        Output::Stats(_) => emit_stats(shared),
+        Output::WantDone { id } => wants::finished(shared, id, true),
+        Output::WantFailed { id, .. } => wants::finished(shared, id, false),
+        Output::Stats(_) => stats::emit(shared),
         // Cancelled origin fetches finish anyway: the engine drops data it
         // no longer wants. Rejections and bans are reported by the engine's
         // own counters.
@@ -223,127 +213,6 @@ fn read_piece(shared: &Shared, piece: u32) {
     });
 }
 
-/// A want is done: once its pieces are written, tell the worker (or start
-/// the next background fetch).
-fn want_finished(shared: &Shared, id: WantId, ok: bool) {
-    let (request, writes, port) = {
-        let mut driver = shared.borrow_mut();
-        let request = driver.wants.remove(&id).flatten();
-        let writes: js_sys::Array = driver.writes.drain(..).collect();
-        (request, writes, driver.worker_port.clone())
-    };
-    let weak = Rc::downgrade(shared);
-    spawn_local(async move {
-        let _ = settle(Promise::all_settled(&writes)).await;
-        match (request, port) {
-            (Some(request), Some(port)) => reply(&port, request, ok),
-            _ => {
-                if let Some(shared) = weak.upgrade() {
-                    prefetch_next(&shared);
-                }
-            }
-        }
-    });
-}
-
-fn reply(port: &MessagePort, request: f64, ok: bool) {
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"t".into(), &"done".into());
-    let _ = Reflect::set(&message, &"id".into(), &request.into());
-    let _ = Reflect::set(&message, &"ok".into(), &ok.into());
-    let _ = port.post_message(&message);
-}
-
-/// Background wants, up to [`PREFETCH_WANTS`] at once, until every asset
-/// is here: the worker's wants come first in the engine's order anyway.
-pub fn prefetch_next(shared: &Shared) {
-    loop {
-        let next = {
-            let mut driver = shared.borrow_mut();
-            let active = driver.wants.values().filter(|w| w.is_none()).count();
-            if active >= PREFETCH_WANTS {
-                return;
-            }
-            let Some(asset) = driver.prefetch_queue.pop() else {
-                return;
-            };
-            let length = driver
-                .manifest
-                .assets
-                .get(asset as usize)
-                .map_or(0, |a| a.length);
-            if length == 0 {
-                continue;
-            }
-            let id = driver.next_want;
-            driver.next_want += 1;
-            driver.wants.insert(id, None);
-            (id, asset, length)
-        };
-        let (id, asset, length) = next;
-        let deadline = now().after(std::time::Duration::from_secs(600));
-        input(
-            shared,
-            Input::Want {
-                id,
-                asset,
-                start: 0,
-                end: length,
-                deadline,
-            },
-        );
-    }
-}
-
-/// A want from the service worker: `{t: "want", id, asset, start, end, ms}`.
-pub fn worker_want(shared: &Shared, request: f64, asset: u32, start: u64, end: u64, ms: f64) {
-    let id = {
-        let mut driver = shared.borrow_mut();
-        let id = driver.next_want;
-        driver.next_want += 1;
-        driver.wants.insert(id, Some(request));
-        id
-    };
-    let deadline = Time::from_micros(((now_ms() + ms) * 1000.0) as u64);
-    // The worker's `end` is inclusive (HTTP's); the engine's exclusive.
-    let end = end + 1;
-    input(
-        shared,
-        Input::Want {
-            id,
-            asset,
-            start,
-            end,
-            deadline,
-        },
-    );
-}
-
-/// Listens to the worker's requests on `port`.
-pub fn attach_worker(shared: &Shared, port: MessagePort) {
-    let weak = Rc::downgrade(shared);
-    let listener = Listener::new(&port, "message", move |event| {
-        let (Some(shared), Ok(event)) = (weak.upgrade(), event.dyn_into::<MessageEvent>()) else {
-            return;
-        };
-        let data = event.data();
-        let field = |k: &str| Reflect::get(&data, &k.into()).ok().and_then(|v| v.as_f64());
-        if let (Some(id), Some(asset), Some(start), Some(end), Some(ms)) = (
-            field("id"),
-            field("asset"),
-            field("start"),
-            field("end"),
-            field("ms"),
-        ) {
-            worker_want(&shared, id, asset as u32, start as u64, end as u64, ms);
-        }
-    });
-    port.start();
-    let mut driver = shared.borrow_mut();
-    driver.worker_port = Some(port);
-    driver._port_listener = Some(listener);
-}
-
 /// A data channel is open: the engine gets a new peer.
 pub fn add_peer(shared: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel) {
     let peer = {
@@ -406,32 +275,7 @@ fn on_message(weak: Weak<RefCell<Driver>>, peer: PeerKey) -> impl FnMut(web_sys:
 fn update_peer_count(shared: &Shared) {
     let count = shared.borrow().peers.len() as u64;
     shared.borrow_mut().stats.peers = count;
-    emit_stats(shared);
-}
-
-/// Dispatches `peercdn:stats` on the window, for dashboards.
-fn emit_stats(shared: &Shared) {
-    let (stats, uploaded) = {
-        let driver = shared.borrow();
-        (driver.stats, driver.engine.stats().uploaded)
-    };
-    let detail = Object::new();
-    for (key, value) in [
-        ("fromPeers", stats.from_peers),
-        ("fromOrigin", stats.from_origin),
-        ("uploaded", uploaded),
-        ("peers", stats.peers),
-    ] {
-        let _ = Reflect::set(&detail, &key.into(), &(value as f64).into());
-    }
-    let init = web_sys::CustomEventInit::new();
-    init.set_detail(&detail);
-    if let (Some(window), Ok(event)) = (
-        web_sys::window(),
-        web_sys::CustomEvent::new_with_event_init_dict("peercdn:stats", &init),
-    ) {
-        let _ = window.dispatch_event(&event);
-    }
+    stats::emit(shared);
 }
 
 /// Creates the timer callback; call once after wrapping the driver.

@@ -6,7 +6,9 @@
 mod driver;
 mod peers;
 mod rtc;
+mod stats;
 mod tracker;
+mod wants;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -125,7 +127,7 @@ impl Controller {
         wasm_bindgen_futures::spawn_local(async move {
             super::timer::sleep(PREFETCH_DELAY_MS).await;
             if let Some(driver) = weak.upgrade() {
-                driver::prefetch_next(&driver);
+                wants::prefetch_next(&driver);
             }
         });
         Ok(Controller {
@@ -135,32 +137,10 @@ impl Controller {
         })
     }
 
-    /// The dashboard counters now: `{fromPeers, fromOrigin, uploaded, peers}`.
+    /// The dashboard counters now: `{fromPeers, fromOrigin, uploaded,
+    /// peers, hashFailures, peersBanned, pendingWants}`.
     pub fn stats(&self) -> JsValue {
-        let driver = self.driver.borrow();
-        let stats = driver.stats;
-        let out = Object::new();
-        for (key, value) in [
-            ("fromPeers", stats.from_peers),
-            ("fromOrigin", stats.from_origin),
-            ("uploaded", driver.engine.stats().uploaded),
-            ("peers", driver.peers.len() as u64),
-            ("hashFailures", driver.engine.stats().hash_failures),
-            ("peersBanned", driver.engine.stats().peers_banned),
-            ("wasted", driver.engine.stats().wasted),
-            ("pendingWants", driver.engine.pending_wants() as u64),
-            (
-                "nextTimerMs",
-                driver
-                    .engine
-                    .poll_timeout()
-                    .map_or(0, |t| t.as_micros() / 1000),
-            ),
-            ("nowMs", (super::global::now_ms()) as u64),
-        ] {
-            let _ = Reflect::set(&out, &key.into(), &(value as f64).into());
-        }
-        out.into()
+        stats::snapshot(&self.driver).into()
     }
 }
 
@@ -199,7 +179,7 @@ async fn send_port(driver: &Shared, container: &web_sys::ServiceWorkerContainer)
     let message = Object::new();
     Reflect::set(&message, &"peercdn".into(), &"leader".into())?;
     worker.post_message_with_transferable(&message, &Array::of1(&channel.port2()))?;
-    driver::attach_worker(driver, channel.port1());
+    wants::attach_worker(driver, channel.port1());
     Ok(())
 }
 

@@ -1,0 +1,140 @@
+//! Wants: the service worker's (answered on its port once the pieces are
+//! in Cache Storage) and the leader's own background fetching of the rest
+//! of the site, so it can serve later visitors.
+
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{MessageEvent, MessagePort};
+
+use super::driver::{input, now, Shared};
+use crate::engine::{Input, Time, WantId};
+use crate::web::global::now_ms;
+use crate::web::js::settle;
+use crate::web::listener::Listener;
+
+/// Background (prefetch) wants in flight at once.
+const PREFETCH_WANTS: usize = 8;
+
+/// A want is done: once its pieces are written, tell the worker (or start
+/// the next background fetch).
+pub fn finished(shared: &Shared, id: WantId, ok: bool) {
+    let (request, writes, port) = {
+        let mut driver = shared.borrow_mut();
+        let request = driver.wants.remove(&id).flatten();
+        let writes: js_sys::Array = driver.writes.drain(..).collect();
+        (request, writes, driver.worker_port.clone())
+    };
+    let weak = Rc::downgrade(shared);
+    spawn_local(async move {
+        let _ = settle(Promise::all_settled(&writes)).await;
+        match (request, port) {
+            (Some(request), Some(port)) => reply(&port, request, ok),
+            _ => {
+                if let Some(shared) = weak.upgrade() {
+                    prefetch_next(&shared);
+                }
+            }
+        }
+    });
+}
+
+fn reply(port: &MessagePort, request: f64, ok: bool) {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"t".into(), &"done".into());
+    let _ = Reflect::set(&message, &"id".into(), &request.into());
+    let _ = Reflect::set(&message, &"ok".into(), &ok.into());
+    let _ = port.post_message(&message);
+}
+
+/// Background wants, up to [`PREFETCH_WANTS`] at once, until every asset
+/// is here: the worker's wants come first in the engine's order anyway.
+pub fn prefetch_next(shared: &Shared) {
+    loop {
+        let next = {
+            let mut driver = shared.borrow_mut();
+            let active = driver.wants.values().filter(|w| w.is_none()).count();
+            if active >= PREFETCH_WANTS {
+                return;
+            }
+            let Some(asset) = driver.prefetch_queue.pop() else {
+                return;
+            };
+            let length = driver
+                .manifest
+                .assets
+                .get(asset as usize)
+                .map_or(0, |a| a.length);
+            if length == 0 {
+                continue;
+            }
+            let id = driver.next_want;
+            driver.next_want += 1;
+            driver.wants.insert(id, None);
+            (id, asset, length)
+        };
+        let (id, asset, length) = next;
+        let deadline = now().after(std::time::Duration::from_secs(600));
+        input(
+            shared,
+            Input::Want {
+                id,
+                asset,
+                start: 0,
+                end: length,
+                deadline,
+            },
+        );
+    }
+}
+
+/// A want from the service worker: `{t: "want", id, asset, start, end, ms}`.
+pub fn worker_want(shared: &Shared, request: f64, asset: u32, start: u64, end: u64, ms: f64) {
+    let id = {
+        let mut driver = shared.borrow_mut();
+        let id = driver.next_want;
+        driver.next_want += 1;
+        driver.wants.insert(id, Some(request));
+        id
+    };
+    let deadline = Time::from_micros(((now_ms() + ms) * 1000.0) as u64);
+    // The worker's `end` is inclusive (HTTP's); the engine's exclusive.
+    let end = end + 1;
+    input(
+        shared,
+        Input::Want {
+            id,
+            asset,
+            start,
+            end,
+            deadline,
+        },
+    );
+}
+
+/// Listens to the worker's requests on `port`.
+pub fn attach_worker(shared: &Shared, port: MessagePort) {
+    let weak = Rc::downgrade(shared);
+    let listener = Listener::new(&port, "message", move |event| {
+        let (Some(shared), Ok(event)) = (weak.upgrade(), event.dyn_into::<MessageEvent>()) else {
+            return;
+        };
+        let data = event.data();
+        let field = |k: &str| Reflect::get(&data, &k.into()).ok().and_then(|v| v.as_f64());
+        if let (Some(id), Some(asset), Some(start), Some(end), Some(ms)) = (
+            field("id"),
+            field("asset"),
+            field("start"),
+            field("end"),
+            field("ms"),
+        ) {
+            worker_want(&shared, id, asset as u32, start as u64, end as u64, ms);
+        }
+    });
+    port.start();
+    let mut driver = shared.borrow_mut();
+    driver.worker_port = Some(port);
+    driver._port_listener = Some(listener);
+}
