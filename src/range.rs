@@ -126,6 +126,7 @@ mod tests {
         assert_eq!(answer(Some("bytes=-1000"), 100), partial(0, 99));
         assert_eq!(answer(Some("bytes=50-1000"), 100), partial(50, 99));
         assert_eq!(answer(Some("bytes=0-"), 100), partial(0, 99));
+        assert_eq!(answer(Some("bytes=99-99"), 100), partial(99, 99));
     }
 
     #[test]
@@ -141,6 +142,10 @@ mod tests {
         assert_eq!(answer(Some("bytes=0-1,5-6"), 100), RangeAnswer::Whole);
         assert_eq!(answer(Some("items=0-1"), 100), RangeAnswer::Whole);
         assert_eq!(answer(Some("bytes=+1-2"), 100), RangeAnswer::Whole);
+        assert_eq!(answer(Some("bytes=a-b"), 100), RangeAnswer::Whole);
+        assert_eq!(answer(Some("bytes=-"), 100), RangeAnswer::Whole);
+        assert_eq!(answer(Some("bytes=1-x"), 100), RangeAnswer::Whole);
+        assert_eq!(answer(None, 100), RangeAnswer::Whole);
         assert_eq!(
             answer(Some("bytes=99999999999999999999999-"), 100),
             RangeAnswer::Whole

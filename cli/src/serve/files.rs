@@ -20,7 +20,7 @@ use peercdn::url_path::encode_components;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use super::range::{self, ByteRange, RangeRequest};
+use peercdn::range::{self, ByteRange, RangeAnswer};
 use super::stats::OriginStats;
 use crate::content_type;
 
@@ -68,9 +68,9 @@ impl SiteFiles {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             let range = if if_range_holds(headers, &etag, &last_modified) {
-                range::parse(range_header, found.len)
+                range::answer(range_header, found.len)
             } else {
-                RangeRequest::Full
+                RangeAnswer::Whole
             };
             self.body_response(method, &found, range).await
         };
@@ -86,9 +86,9 @@ impl SiteFiles {
         resp
     }
 
-    async fn body_response(&self, method: &Method, found: &Found, range: RangeRequest) -> Response {
+    async fn body_response(&self, method: &Method, found: &Found, range: RangeAnswer) -> Response {
         let (status, span) = match range {
-            RangeRequest::Unsatisfiable => {
+            RangeAnswer::Unsatisfiable => {
                 let mut resp = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
                 set(
                     resp.headers_mut(),
@@ -97,15 +97,15 @@ impl SiteFiles {
                 );
                 return resp;
             }
-            RangeRequest::Full if found.len == 0 => (StatusCode::OK, None),
-            RangeRequest::Full => (
+            RangeAnswer::Whole if found.len == 0 => (StatusCode::OK, None),
+            RangeAnswer::Whole => (
                 StatusCode::OK,
                 Some(ByteRange {
                     start: 0,
                     end: found.len - 1,
                 }),
             ),
-            RangeRequest::Partial(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
+            RangeAnswer::Partial(r) => (StatusCode::PARTIAL_CONTENT, Some(r)),
         };
         let body = match (method == Method::HEAD, span) {
             (false, Some(r)) => match self.stream(found, r).await {

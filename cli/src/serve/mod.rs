@@ -12,7 +12,6 @@ mod args;
 mod files;
 mod manifest_check;
 mod memory;
-mod range;
 mod stats;
 mod tracker;
 
