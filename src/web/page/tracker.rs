@@ -142,8 +142,8 @@ fn reconnect_later(client: &SharedClient) {
     };
     web_sys::console::warn_1(
         &format!(
-            "peercdn: tracker unreachable; retrying in {} s",
-            delay / 1000.0
+            "peercdn: tracker unreachable; retrying in {} ms",
+            delay as u64
         )
         .into(),
     );
