@@ -20,9 +20,9 @@ use peercdn::url_path::encode_components;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use peercdn::range::{self, ByteRange, RangeAnswer};
 use super::stats::OriginStats;
 use crate::content_type;
+use peercdn::range::{self, ByteRange, RangeAnswer};
 
 /// Chunk size for streaming bodies: large enough for throughput, small
 /// enough that many concurrent downloads stay cheap.
