@@ -13,11 +13,13 @@
 //! dictionary and the info hash all agree; nothing downstream re-checks.
 
 pub mod layout;
+pub mod memory;
 pub mod pieces;
 pub mod site;
 pub mod torrent;
 
 pub use layout::{choose_piece_length, PieceLayout};
+pub use memory::{in_memory_site, InMemorySite};
 pub use pieces::PieceSpan;
 pub use site::{AssetEntry, SiteManifest, VerifiedManifest};
 pub use torrent::{InfoDict, Torrent, TorrentFile};

@@ -95,35 +95,18 @@ fn hash_with_padding(data: &[u8], hashed_len: u64) -> Sha1Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{InfoDict, PieceLayout, SiteManifest, TorrentFile};
 
     /// A manifest of assets with the given contents, built like `peercdn build`.
     fn manifest_of(contents: &[&[u8]], piece_length: u64) -> VerifiedManifest {
-        let lengths: Vec<u64> = contents.iter().map(|c| c.len() as u64).collect();
-        let layout = PieceLayout::new(&lengths, piece_length).unwrap();
-        let mut data = Vec::new();
-        let mut files = Vec::new();
-        for (i, (c, p)) in contents.iter().zip(&layout.placements).enumerate() {
-            data.extend_from_slice(c);
-            data.resize(data.len() + p.padding as usize, 0);
-            files.push(TorrentFile {
-                path: vec![format!("f{i}")],
-                length: p.length,
-                padding: false,
-            });
-            if p.padding > 0 {
-                files.push(TorrentFile::padding(p.padding));
-            }
-        }
-        let piece_hashes = data.chunks(piece_length as usize).map(sha1).collect();
-        let info = InfoDict {
-            name: "t".into(),
-            piece_length,
-            piece_hashes,
-            files,
-        };
-        let types = vec!["application/octet-stream".to_string(); contents.len()];
-        SiteManifest::new(&info, &types, vec![]).verify().unwrap()
+        let names: Vec<String> = (0..contents.len()).map(|i| format!("f{i}")).collect();
+        let assets: Vec<(&str, &str, &[u8])> = names
+            .iter()
+            .zip(contents)
+            .map(|(n, c)| (n.as_str(), "application/octet-stream", *c))
+            .collect();
+        crate::manifest::in_memory_site("t", &assets, piece_length)
+            .unwrap()
+            .manifest
     }
 
     #[test]

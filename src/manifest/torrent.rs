@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{sha1, ManifestError, Sha1Digest};
+use super::{sha1, ManifestError, PieceLayout, Sha1Digest};
 use crate::bencode::{self, Limits, Value};
 
 /// Largest piece length a parsed torrent may declare (guards allocation).
@@ -57,6 +57,33 @@ pub struct InfoDict {
 }
 
 impl InfoDict {
+    /// The info dictionary of files at `paths` placed by `layout`: each
+    /// file, then the BEP 47 padding file that follows it, if any.
+    pub fn from_layout(
+        name: &str,
+        paths: Vec<Vec<String>>,
+        layout: &PieceLayout,
+        piece_hashes: Vec<Sha1Digest>,
+    ) -> InfoDict {
+        let mut files = Vec::with_capacity(paths.len() * 2);
+        for (path, placement) in paths.into_iter().zip(&layout.placements) {
+            files.push(TorrentFile {
+                path,
+                length: placement.length,
+                padding: false,
+            });
+            if placement.padding > 0 {
+                files.push(TorrentFile::padding(placement.padding));
+            }
+        }
+        InfoDict {
+            name: name.to_string(),
+            piece_length: layout.piece_length,
+            piece_hashes,
+            files,
+        }
+    }
+
     /// The canonical bencoding: the bytes whose SHA-1 is the info hash.
     pub fn to_bencode(&self) -> Vec<u8> {
         let pieces: Vec<u8> = self.piece_hashes.concat();

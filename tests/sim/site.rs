@@ -4,9 +4,7 @@
 
 #![allow(dead_code)]
 
-use peercdn::manifest::{
-    choose_piece_length, sha1, InfoDict, PieceLayout, SiteManifest, TorrentFile, VerifiedManifest,
-};
+use peercdn::manifest::{choose_piece_length, in_memory_site, VerifiedManifest};
 
 pub struct Site {
     pub manifest: VerifiedManifest,
@@ -23,49 +21,32 @@ impl Site {
     /// multiple of the piece length, so padding follows it), a small one.
     pub fn new(big_len: u64, seed: u64) -> Site {
         let lengths = [70_001u64, big_len, 5_000];
-        let names = ["a.css", "b.mp4", "c.txt"];
-        let piece_length = choose_piece_length(&lengths);
-        let layout = PieceLayout::new(&lengths, piece_length).expect("layout");
-        let mut bytes = vec![0u8; layout.total_length as usize];
-        let mut files = Vec::new();
         let mut state = seed | 1;
-        for ((place, len), name) in layout.placements.iter().zip(lengths).zip(names) {
-            for b in &mut bytes[place.offset as usize..(place.offset + len) as usize] {
-                // xorshift: fast, deterministic content.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                *b = state as u8;
-            }
-            files.push(TorrentFile {
-                path: vec![name.to_string()],
-                length: len,
-                padding: false,
-            });
-            if place.padding > 0 {
-                files.push(TorrentFile::padding(place.padding));
-            }
-        }
-        let piece_hashes = bytes.chunks(piece_length as usize).map(sha1).collect();
-        let info = InfoDict {
-            name: "site".into(),
-            piece_length,
-            piece_hashes,
-            files,
-        };
-        let types = vec![
-            "text/css".to_string(),
-            "video/mp4".into(),
-            "text/plain".into(),
+        // xorshift: fast, deterministic content.
+        let contents: Vec<Vec<u8>> = lengths
+            .iter()
+            .map(|&len| {
+                (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        let assets = [
+            ("a.css", "text/css", contents[0].as_slice()),
+            ("b.mp4", "video/mp4", contents[1].as_slice()),
+            ("c.txt", "text/plain", contents[2].as_slice()),
         ];
-        let manifest = SiteManifest::new(&info, &types, vec![])
-            .verify()
-            .expect("manifest");
+        let built = in_memory_site("site", &assets, choose_piece_length(&lengths)).expect("site");
         Site {
-            manifest,
-            bytes,
+            manifest: built.manifest,
+            bytes: built.bytes,
             big: 1,
-            info: info.to_bencode(),
+            info: built.info.to_bencode(),
         }
     }
 

@@ -19,9 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use peercdn::manifest::layout::{is_valid_piece_length, MAX_PIECE_LENGTH, MIN_PIECE_LENGTH};
-use peercdn::manifest::{
-    choose_piece_length, InfoDict, PieceLayout, SiteManifest, Torrent, TorrentFile,
-};
+use peercdn::manifest::{choose_piece_length, InfoDict, PieceLayout, SiteManifest, Torrent};
 use peercdn::url_path::encode_components;
 
 use crate::content_type;
@@ -196,26 +194,7 @@ fn info_dict(
     layout: &PieceLayout,
     piece_hashes: Vec<[u8; 20]>,
 ) -> InfoDict {
-    let name = root
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("site")
-        .to_string();
-    let mut files = Vec::with_capacity(assets.len() * 2);
-    for (asset, placement) in assets.iter().zip(&layout.placements) {
-        files.push(TorrentFile {
-            path: asset.components.clone(),
-            length: asset.length,
-            padding: false,
-        });
-        if placement.padding > 0 {
-            files.push(TorrentFile::padding(placement.padding));
-        }
-    }
-    InfoDict {
-        name,
-        piece_length: layout.piece_length,
-        piece_hashes,
-        files,
-    }
+    let name = root.file_name().and_then(|n| n.to_str()).unwrap_or("site");
+    let paths = assets.iter().map(|a| a.components.clone()).collect();
+    InfoDict::from_layout(name, paths, layout, piece_hashes)
 }

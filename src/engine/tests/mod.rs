@@ -10,7 +10,6 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::manifest::{sha1, InfoDict, PieceLayout, SiteManifest, TorrentFile};
 use crate::wire::metadata::{MetadataAssembler, MetadataMessage};
 use crate::wire::{Decoder, ExtendedHandshake, Geometry, Handshake, Limits, Message};
 
@@ -24,39 +23,25 @@ struct Site {
 
 /// Two assets: 40000 bytes (3 pieces, padded) and 50000 bytes (4 pieces).
 fn site() -> Site {
-    let lengths = [40_000u64, 50_000];
-    let layout = PieceLayout::new(&lengths, PL).unwrap();
-    let mut bytes = vec![0u8; layout.total_length as usize];
-    let mut files = Vec::new();
-    for (i, (place, len)) in layout.placements.iter().zip(lengths).enumerate() {
-        for (j, b) in bytes[place.offset as usize..(place.offset + len) as usize]
-            .iter_mut()
-            .enumerate()
-        {
-            *b = (j * 31 + i * 7 + j / 251) as u8 | 1;
-        }
-        files.push(TorrentFile {
-            path: vec![format!("f{i}")],
-            length: len,
-            padding: false,
-        });
-        if place.padding > 0 {
-            files.push(TorrentFile::padding(place.padding));
-        }
-    }
-    let piece_hashes = bytes.chunks(PL as usize).map(sha1).collect();
-    let info = InfoDict {
-        name: "t".into(),
-        piece_length: PL,
-        piece_hashes,
-        files,
-    };
-    let types = vec!["a/b".to_string(), "a/b".to_string()];
-    let manifest = SiteManifest::new(&info, &types, vec![]).verify().unwrap();
+    let contents: Vec<Vec<u8>> = [40_000usize, 50_000]
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| {
+            (0..len)
+                .map(|j| (j * 31 + i * 7 + j / 251) as u8 | 1)
+                .collect()
+        })
+        .collect();
+    let built = crate::manifest::in_memory_site(
+        "t",
+        &[("f0", "a/b", &contents[0]), ("f1", "a/b", &contents[1])],
+        PL,
+    )
+    .unwrap();
     Site {
-        manifest,
-        bytes,
-        info: info.to_bencode(),
+        manifest: built.manifest,
+        bytes: built.bytes,
+        info: built.info.to_bencode(),
     }
 }
 
