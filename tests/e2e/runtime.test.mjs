@@ -4,7 +4,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
-import { launchBrowser } from './lib/browser.mjs'
+import fs from 'node:fs'
+import os from 'node:os'
+import { launchBrowser, launchPersistentVisitor } from './lib/browser.mjs'
 import { BIN, ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
 import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
@@ -123,6 +125,36 @@ test('a new manifest starts a new swarm and drops the old pieces', async () => {
     assert.equal(after.length, 1)
   } finally {
     await browser.close()
+    await origin.close()
+  }
+})
+
+test('after one visit, offline, every manifest asset still loads', async () => {
+  const dir = site()
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'peercdn.json'), 'utf8'))
+  const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
+  const origin = await startOrigin(dir)
+  const context = await launchPersistentVisitor(fs.mkdtempSync(path.join(os.tmpdir(), 'peercdn-profile-')))
+  try {
+    const page = await context.newPage()
+    await page.goto(origin.url + 'visitor.html')
+    assert.equal(await page.evaluate(() => window.leading), true)
+    // The leader fetches the rest of the site in the background.
+    await waitInPage(page, (n) => {
+      const s = window.peercdn.stats()
+      return s.fromOrigin + s.fromPeers >= n
+    }, siteBytes, 120000)
+    await context.setOffline(true)
+    await page.reload()
+    assert.equal(await page.evaluate(() => window.controlled), true)
+    for (const asset of manifest.assets) {
+      const got = await fetchInPage(page, asset.path)
+      const expected = fs.readFileSync(path.join(dir, ...asset.path.split('/').map(decodeURIComponent)))
+      assert.equal(got.status, 200, asset.path)
+      assert.equal(got.sha256, sha256(expected), asset.path)
+    }
+  } finally {
+    await context.close()
     await origin.close()
   }
 })
