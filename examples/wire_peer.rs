@@ -18,8 +18,9 @@ mod site;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use peercdn::engine::{Config, Engine, Input, Output, Time};
 use site::Site;
@@ -36,8 +37,7 @@ fn main() {
     let started = Instant::now();
     let now = || Time::from_micros(started.elapsed().as_micros() as u64);
     let (mut engine, mut store) = start(&site, seeding, now());
-    let mut stdin = std::io::stdin().lock();
-    let mut buf = vec![0u8; 64 * 1024];
+    let input = read_stdin_in_background();
     let mut verified = 0u64;
     loop {
         if let Some(done) = carry_out(&mut engine, &mut store, &mut verified, now()) {
@@ -48,19 +48,45 @@ fn main() {
             );
             return;
         }
-        let n = match stdin.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        engine.handle(
-            now(),
-            Input::PeerData {
-                peer: 1,
-                bytes: &buf[..n],
-            },
-        );
+        // Wake for the engine's timer as well as for bytes: the engine's
+        // contract is to get `Input::Timer` when `poll_timeout` says so.
+        let wait = engine
+            .poll_timeout()
+            .map_or(Duration::from_secs(1), |at| at.since(now()));
+        match input.recv_timeout(wait) {
+            Ok(Some(bytes)) => engine.handle(
+                now(),
+                Input::PeerData {
+                    peer: 1,
+                    bytes: &bytes,
+                },
+            ),
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => engine.handle(now(), Input::Timer),
+        }
     }
     engine.handle(now(), Input::PeerDisconnected { peer: 1 });
+}
+
+/// Stdin chunks from a reader thread (`None` at end of input), so the main
+/// loop can wait for bytes and timers at once.
+fn read_stdin_in_background() -> Receiver<Option<Vec<u8>>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let chunk = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => None,
+                Ok(n) => Some(buf[..n].to_vec()),
+            };
+            let end = chunk.is_none();
+            if tx.send(chunk).is_err() || end {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// The first stderr line: what the other side needs to know.
