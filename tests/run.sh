@@ -29,9 +29,9 @@ cargo build --release --target wasm32-unknown-unknown
 step "interop tests (node: reference implementations)"
 cargo build -p peercdn-cli
 cargo build --release --example wire_peer
-node --test tests/interop/
+node --test --test-timeout=300000 tests/interop/
 
 step "browser tests (Chromium, inside an isolated network namespace)"
 rm -rf target/e2e-runtime
 bash worker/build.sh target/e2e-runtime
-tests/e2e/lib/netns.sh node --test tests/e2e/
+tests/e2e/lib/netns.sh node --test --test-timeout=300000 tests/e2e/
