@@ -91,7 +91,8 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, TextDecodeError> {
     Ok(out)
 }
 
-#[cfg(test)]
+// proptest does not build for wasm32 (no getrandom backend there).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

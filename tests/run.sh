@@ -16,7 +16,7 @@ ensure_wasm_bindgen
 step "format and lints (native and wasm32)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "native tests"
 cargo test --workspace

@@ -78,5 +78,6 @@ impl<'a> Value<'a> {
     }
 }
 
-#[cfg(test)]
+// proptest does not build for wasm32 (no getrandom backend there).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

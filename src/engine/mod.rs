@@ -40,7 +40,8 @@ mod types;
 mod upload;
 mod wants;
 
-#[cfg(test)]
+// proptest does not build for wasm32 (no getrandom backend there).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 pub use config::Config;

@@ -47,7 +47,8 @@ mod client;
 mod fields;
 pub mod json;
 mod server;
-#[cfg(test)]
+// proptest does not build for wasm32 (no getrandom backend there).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 pub use client::{Announce, AnnounceEvent, Answer, ClientToTracker, Offer, Scrape};

@@ -143,5 +143,6 @@ pub enum WireError {
     BadExtension(String),
 }
 
-#[cfg(test)]
+// proptest does not build for wasm32 (no getrandom backend there).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
