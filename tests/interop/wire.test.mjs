@@ -62,11 +62,15 @@ test('a WebTorrent magnet client fetches metadata and pieces from our engine', a
   const { child, wire, nth } = bridge(['seed', String(ASSET)])
   const layout = await nth(0)
   wire.use(utMetadata())
+  // Listen before sending: the engine's handshake and extended handshake
+  // can arrive in one chunk and be emitted in the same tick.
+  const handshake = once(wire, 'handshake')
+  const extended = once(wire, 'extended')
   wire.handshake(layout.info_hash, Buffer.alloc(20, 7).toString('hex'), { dht: false })
-  const [infoHash, , extensions] = await once(wire, 'handshake')
+  const [infoHash, , extensions] = await handshake
   assert.equal(infoHash, layout.info_hash)
   assert.equal(extensions.extended, true, 'BEP 10 bit set')
-  await once(wire, 'extended')
+  await extended
   wire.ut_metadata.fetch()
   // ut_metadata emits only a dictionary whose SHA-1 is the info hash.
   const [torrent] = await once(wire.ut_metadata, 'metadata')
