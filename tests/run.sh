@@ -26,6 +26,8 @@ cargo test --release --test swarm
 step "wasm build"
 cargo build --release --target wasm32-unknown-unknown
 
+# Node tests get a 5-minute timeout each: a hang fails the run instead of
+# holding CI to its limit.
 step "interop tests (node: reference implementations)"
 cargo build -p peercdn-cli
 cargo build --release --example wire_peer
