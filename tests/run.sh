@@ -12,6 +12,7 @@ ensure_wasm_target
 ensure_npm_packages
 ensure_chromium
 ensure_wasm_bindgen
+ensure_ffmpeg # the video e2e test generates the demo video (inside the namespace there is no network to install it)
 
 step "format and lints (native and wasm32)"
 cargo fmt --all -- --check
