@@ -3,6 +3,7 @@
 //! tests/swarm.rs. Shared helpers here; tests by area in the submodules.
 
 mod download;
+mod scheduling;
 mod upload;
 
 use std::time::Duration;
@@ -186,4 +187,19 @@ proptest! {
             }
         }
     }
+}
+
+fn want(e: &mut Engine, asset: u32, end: u64, deadline_s: u64) -> Vec<Output> {
+    let deadline = Time::from_millis(deadline_s * 1000);
+    e.handle(
+        Time::ZERO,
+        Input::Want {
+            id: 7,
+            asset,
+            start: 0,
+            end,
+            deadline,
+        },
+    );
+    drain(e)
 }
