@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 
 use futures_util::SinkExt;
 use peercdn::tracker::{
-    Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, Scrape, TrackerToClient,
+    Announce, AnnounceEvent, ClientToTracker, Id20, Offer, Scrape, TrackerToClient,
 };
-use serve_support::{ws_connect, ws_recv, ws_send, Ws};
+use serve_support::{answer_and_expect_relay, ws_connect, ws_recv, ws_send, Ws};
 use tokio_tungstenite::tungstenite::Message;
 
 const SWARM: Id20 = *b"interop-swarm-abcdef";
@@ -114,21 +114,16 @@ async fn our_messages_work_with_the_stock_server() {
     };
     assert_eq!((offer.peer_id, offer.info_hash), (b_id, SWARM));
     assert!(offer.offer_id[0] >= 0x80 && offer.sdp.starts_with("v=0\r\nsdp-"));
-    let answer = Answer {
-        info_hash: SWARM,
-        peer_id: a_id,
-        to_peer_id: b_id,
-        offer_id: offer.offer_id,
-        sdp: "v=0\r\nanswer\r\n".into(),
-    };
-    ws_send(&mut a, &ClientToTracker::Answer(answer)).await;
-    match ws_recv(&mut b).await {
-        Some(TrackerToClient::Answer(got)) => {
-            assert_eq!((got.peer_id, got.offer_id), (a_id, offer.offer_id));
-            assert_eq!(got.sdp, "v=0\r\nanswer\r\n");
-        }
-        other => panic!("expected A's answer at B, got {other:?}"),
-    }
+    answer_and_expect_relay(
+        &mut a,
+        &mut b,
+        (SWARM, a_id, b_id),
+        offer.offer_id,
+        "v=0
+answer
+",
+    )
+    .await;
     let scrape = ClientToTracker::Scrape(Scrape {
         info_hashes: vec![SWARM],
         single: false,

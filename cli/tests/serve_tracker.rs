@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use futures_util::SinkExt;
 use peercdn::tracker::{
-    Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, Scrape, TrackerToClient,
+    Announce, AnnounceEvent, ClientToTracker, Id20, Offer, Scrape, TrackerToClient,
 };
-use serve_support::{ws_close_code, ws_connect, ws_recv, ws_send, Server, Ws};
+use serve_support::{
+    answer_and_expect_relay, ws_close_code, ws_connect, ws_recv, ws_send, Server, Ws,
+};
 use tokio_tungstenite::tungstenite::Message;
 
 const SWARM: Id20 = *b"peercdn-test-swarm-1";
@@ -68,21 +70,16 @@ async fn signal_pair(url: &str, a_id: Id20, b_id: Id20) -> (Ws, Ws) {
     };
     assert_eq!((offer.peer_id, offer.info_hash), (b_id, SWARM));
     assert!(offer.sdp.starts_with("v=0"));
-    let answer = Answer {
-        info_hash: SWARM,
-        peer_id: a_id,
-        to_peer_id: b_id,
-        offer_id: offer.offer_id,
-        sdp: "v=0\r\na=answer\r\n".into(),
-    };
-    ws_send(&mut a, &ClientToTracker::Answer(answer)).await;
-    match ws_recv(&mut b).await {
-        Some(TrackerToClient::Answer(got)) => {
-            assert_eq!((got.peer_id, got.offer_id), (a_id, offer.offer_id));
-            assert_eq!(got.sdp, "v=0\r\na=answer\r\n");
-        }
-        other => panic!("B expected the answer, got {other:?}"),
-    }
+    answer_and_expect_relay(
+        &mut a,
+        &mut b,
+        (SWARM, a_id, b_id),
+        offer.offer_id,
+        "v=0
+a=answer
+",
+    )
+    .await;
     (a, b)
 }
 

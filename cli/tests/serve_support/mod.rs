@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use peercdn::tracker::{ClientToTracker, TrackerToClient};
+use peercdn::tracker::{Answer, ClientToTracker, Id20, TrackerToClient};
 use tokio_tungstenite::tungstenite::Message;
 
 /// A running `peercdn serve`; killed on drop.
@@ -217,6 +217,33 @@ pub async fn ws_close_code(ws: &mut Ws) -> Option<u16> {
 }
 
 /// Deterministic, non-repeating test bytes.
+/// `a` answers `offer_id` (an offer of `b` in swarm `info_hash`) with
+/// `sdp`; asserts the tracker relays exactly that answer to `b`.
+pub async fn answer_and_expect_relay(
+    a: &mut Ws,
+    b: &mut Ws,
+    ids: (Id20, Id20, Id20),
+    offer_id: Id20,
+    sdp: &str,
+) {
+    let (info_hash, a_id, b_id) = ids;
+    let answer = Answer {
+        info_hash,
+        peer_id: a_id,
+        to_peer_id: b_id,
+        offer_id,
+        sdp: sdp.into(),
+    };
+    ws_send(a, &ClientToTracker::Answer(answer)).await;
+    match ws_recv(b).await {
+        Some(TrackerToClient::Answer(got)) => {
+            assert_eq!((got.peer_id, got.offer_id), (a_id, offer_id));
+            assert_eq!(got.sdp, sdp);
+        }
+        other => panic!("expected A's answer at B, got {other:?}"),
+    }
+}
+
 pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761) | 1;
     (0..len)
