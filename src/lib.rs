@@ -14,6 +14,7 @@ pub mod engine;
 pub mod eviction;
 pub mod manifest;
 pub mod range;
+pub mod sorted;
 pub mod tracker;
 pub mod url_path;
 pub mod wire;

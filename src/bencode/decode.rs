@@ -4,7 +4,7 @@
 //! leading zeros, `-0`, unsorted or repeated dictionary keys, trailing
 //! bytes. Each error carries the offset of the byte where it was found.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use super::Value;
 
@@ -219,7 +219,7 @@ impl<'a> Decoder<'a, '_> {
 
     fn dict(&mut self, depth: usize) -> Result<Value<'a>, DecodeError> {
         self.pos += 1; // 'd'
-        let mut entries = BTreeMap::new();
+        let mut entries = SortedMap::new();
         let mut previous: Option<&[u8]> = None;
         while self.peek()? != b'e' {
             let key_offset = self.pos;

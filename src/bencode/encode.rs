@@ -1,5 +1,5 @@
 //! Canonical bencode encoding. Cannot fail: every [`Value`] has exactly one
-//! encoding, and dictionary keys are already sorted by the `BTreeMap`.
+//! encoding, and dictionary keys are already sorted by the `SortedMap`.
 
 use super::Value;
 

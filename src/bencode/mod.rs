@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Invariants:
-//! - Encoding is canonical: dictionary keys come out sorted (a `BTreeMap`),
+//! - Encoding is canonical: dictionary keys come out sorted (a `SortedMap`),
 //!   so `encode(decode(x)) == x` for every input the decoder accepts.
 //! - Decoding is strict and bounded ([`Limits`]): it accepts only canonical
 //!   input, never allocates more than the input's size allows, never recurses
@@ -22,7 +22,7 @@ mod encode;
 pub use decode::{decode, decode_prefix, DecodeError, DecodeErrorKind, Limits};
 pub use encode::{encode, encode_into};
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 /// A bencoded value borrowing its strings from the decoded input (or from
 /// whatever the caller built it from).
@@ -31,7 +31,7 @@ pub enum Value<'a> {
     Int(i64),
     Bytes(&'a [u8]),
     List(Vec<Value<'a>>),
-    Dict(BTreeMap<&'a [u8], Value<'a>>),
+    Dict(SortedMap<&'a [u8], Value<'a>>),
 }
 
 impl<'a> Value<'a> {
@@ -56,7 +56,7 @@ impl<'a> Value<'a> {
         }
     }
 
-    pub fn as_dict(&self) -> Option<&BTreeMap<&'a [u8], Value<'a>>> {
+    pub fn as_dict(&self) -> Option<&SortedMap<&'a [u8], Value<'a>>> {
         match self {
             Value::Dict(d) => Some(d),
             _ => None,

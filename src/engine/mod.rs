@@ -50,7 +50,8 @@ pub use types::{
     WantError, WantId,
 };
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::sorted::{SortedMap, SortedSet};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::manifest::{Sha1Digest, VerifiedManifest};
@@ -112,15 +113,15 @@ pub struct Engine {
     from_origin: Bitfield,
     origin_failures: Vec<u8>,
     reassembly_bytes: u64,
-    peers: BTreeMap<PeerKey, Peer>,
-    banned: BTreeSet<[u8; 20]>,
-    wants: BTreeMap<WantId, Want>,
+    peers: SortedMap<PeerKey, Peer>,
+    banned: SortedSet<[u8; 20]>,
+    wants: SortedMap<WantId, Want>,
     /// Assets whose remaining pieces are fetched from peers in the background.
-    prefetch: BTreeSet<u32>,
-    origin: BTreeMap<OriginId, OriginFetch>,
+    prefetch: SortedSet<u32>,
+    origin: SortedMap<OriginId, OriginFetch>,
     next_origin_id: OriginId,
     cache: VecDeque<(u32, Arc<[u8]>)>,
-    reading: BTreeSet<u32>,
+    reading: SortedSet<u32>,
     tokens: f64,
     tokens_at: crate::engine::Time,
     rng: u64,
@@ -129,7 +130,7 @@ pub struct Engine {
     /// Something changed that may allow new requests or origin fetches.
     reschedule: bool,
     outputs: VecDeque<Output>,
-    dirty: BTreeSet<PeerKey>,
+    dirty: SortedSet<PeerKey>,
     stats: Stats,
 }
 
@@ -167,14 +168,14 @@ impl Engine {
             from_origin: Bitfield::new(geometry.piece_count),
             origin_failures: vec![0; n],
             reassembly_bytes: 0,
-            peers: BTreeMap::new(),
-            banned: BTreeSet::new(),
-            wants: BTreeMap::new(),
-            prefetch: BTreeSet::new(),
-            origin: BTreeMap::new(),
+            peers: SortedMap::new(),
+            banned: SortedSet::new(),
+            wants: SortedMap::new(),
+            prefetch: SortedSet::new(),
+            origin: SortedMap::new(),
             next_origin_id: 1,
             cache: VecDeque::new(),
-            reading: BTreeSet::new(),
+            reading: SortedSet::new(),
             tokens: 0.0,
             tokens_at: Time::ZERO,
             rng: seed ^ 0x9e37_79b9_7f4a_7c15,
@@ -182,7 +183,7 @@ impl Engine {
             now: Time::ZERO,
             reschedule: false,
             outputs: VecDeque::new(),
-            dirty: BTreeSet::new(),
+            dirty: SortedSet::new(),
             stats: Stats::default(),
             cfg: config,
         })

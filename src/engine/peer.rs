@@ -4,7 +4,8 @@
 //! Invariants: `outstanding` equals the number of `Block::Requested` in
 //! `downloads`; `requests_in.len() <= Config::max_peer_requests`.
 
-use std::collections::{BTreeMap, VecDeque};
+use crate::sorted::SortedMap;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::Time;
@@ -96,7 +97,7 @@ pub(crate) struct Peer {
     pub metadata_sent: u32,
     /// Requests the peer queues (BEP 10 `reqq`), if it said.
     pub reqq: Option<u32>,
-    pub downloads: BTreeMap<u32, Download>,
+    pub downloads: SortedMap<u32, Download>,
     pub outstanding: u32,
     pub pipeline: u32,
     /// Last block received, or when requests were last made from idle.
@@ -133,7 +134,7 @@ impl Peer {
             ut_metadata: None,
             metadata_sent: 0,
             reqq: None,
-            downloads: BTreeMap::new(),
+            downloads: SortedMap::new(),
             outstanding: 0,
             pipeline,
             last_progress: now,

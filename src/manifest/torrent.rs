@@ -20,7 +20,7 @@
 //! positive piece length, any file order; path components must be safe
 //! (non-empty, UTF-8, no `.`/`..`, no `/` or NUL).
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use super::{sha1, ManifestError, PieceLayout, Sha1Digest};
 use crate::bencode::{self, Limits, Value};
@@ -218,7 +218,7 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-type Dict<'v, 'a> = &'v BTreeMap<&'a [u8], Value<'a>>;
+type Dict<'v, 'a> = &'v SortedMap<&'a [u8], Value<'a>>;
 
 fn bytes_field<'a>(dict: Dict<'_, 'a>, key: &'static str) -> Result<&'a [u8], ManifestError> {
     match dict.get(key.as_bytes()) {

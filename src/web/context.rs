@@ -9,7 +9,7 @@ use super::js::{error, resolve, JsResult};
 use super::leader::LeaderLink;
 use super::store::PieceStore;
 use crate::encoding::hex_encode;
-use crate::manifest::{AssetEntry, SiteManifest, VerifiedManifest};
+use crate::manifest::{AssetEntry, VerifiedManifest};
 
 /// The manifest's file name, beside the worker's scope.
 pub const MANIFEST_FILE: &str = "peercdn.json";
@@ -91,7 +91,7 @@ async fn load_manifest(scope: &str) -> JsResult<VerifiedManifest> {
         .as_string()
         .ok_or_else(|| error("peercdn: manifest is not text"))?;
     let value = JSON::parse(&text).map_err(|_| error(format!("peercdn: {url} is not JSON")))?;
-    let manifest: SiteManifest = serde_wasm_bindgen::from_value(value)
+    let manifest = super::manifest_js::site_manifest(&value)
         .map_err(|e| error(format!("peercdn: {url} is not a peercdn manifest: {e}")))?;
     manifest
         .verify()

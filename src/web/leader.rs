@@ -13,8 +13,8 @@
 //! Invariant: every pending want is settled exactly once: by `done`, by its
 //! deadline, or when the port is replaced.
 
+use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -28,7 +28,7 @@ use super::timer::set_timeout;
 #[derive(Default)]
 pub struct LeaderLink {
     port: RefCell<Option<(MessagePort, Listener)>>,
-    pending: Rc<RefCell<BTreeMap<u64, Function>>>,
+    pending: Rc<RefCell<SortedMap<u64, Function>>>,
     next_id: Cell<u64>,
 }
 

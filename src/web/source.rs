@@ -11,8 +11,9 @@
 //!
 //! Invariant: every byte enqueued belongs to a piece that matched its hash.
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Uint8Array};
@@ -42,7 +43,7 @@ struct State {
     asset: AssetEntry,
     slices: VecDeque<PieceSlice>,
     /// Pieces fetched from the origin ahead of the slice that needs them.
-    ahead: BTreeMap<u64, Vec<u8>>,
+    ahead: SortedMap<u64, Vec<u8>>,
     writes: Vec<Promise>,
     finish: Option<Function>,
 }
@@ -61,7 +62,7 @@ impl AssetSource {
             context,
             asset,
             slices: slices.into(),
-            ahead: BTreeMap::new(),
+            ahead: SortedMap::new(),
             writes: Vec::new(),
             finish,
         };

@@ -14,8 +14,8 @@
 //! fails (QuotaExceededError) only leaves the piece uncached: the error
 //! never reaches the page.
 
+use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -33,7 +33,7 @@ pub struct PieceStore {
     cache: Cache,
     base: String,
     /// Piece -> tick of its last read or write in this worker's life.
-    recent: RefCell<BTreeMap<u64, u64>>,
+    recent: RefCell<SortedMap<u64, u64>>,
     tick: Cell<u64>,
 }
 
@@ -49,7 +49,7 @@ impl PieceStore {
         Ok(PieceStore {
             cache,
             base: format!("{scope}__peercdn/piece/"),
-            recent: RefCell::new(BTreeMap::new()),
+            recent: RefCell::new(SortedMap::new()),
             tick: Cell::new(0),
         })
     }

@@ -12,7 +12,7 @@
 //! Unknown keys are ignored (clients add their own, e.g. `yourip`); the
 //! known ones are type-checked. Decoding is bounded by small bencode limits.
 
-use std::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use super::WireError;
 use crate::bencode::{self, Limits, Value};
@@ -25,7 +25,7 @@ const MAX_CLIENT_LEN: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ExtendedHandshake {
     /// Extension name -> the id the sender wants to receive it on.
-    pub extensions: BTreeMap<String, u8>,
+    pub extensions: SortedMap<String, u8>,
     pub metadata_size: Option<u32>,
     pub reqq: Option<u32>,
     pub client: Option<String>,

@@ -157,7 +157,7 @@ proptest! {
         reqq in prop::option::of(any::<u32>()),
         client in prop::option::of("[ -~]{0,20}"),
     ) {
-        let hs = ExtendedHandshake { extensions: exts, metadata_size: size, reqq, client };
+        let hs = ExtendedHandshake { extensions: exts.into_iter().collect(), metadata_size: size, reqq, client };
         prop_assert_eq!(ExtendedHandshake::try_from(hs.to_bytes().as_slice()).unwrap(), hs);
     }
 

@@ -7,8 +7,8 @@
 //! call into the browser that may re-enter (outputs are collected first,
 //! then carried out with the borrow released).
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Promise, Uint8Array};
@@ -34,10 +34,10 @@ pub struct Driver {
     pub manifest: Rc<VerifiedManifest>,
     pub store: Rc<PieceStore>,
     pub scope: String,
-    pub peers: BTreeMap<PeerKey, PeerLink>,
+    pub peers: SortedMap<PeerKey, PeerLink>,
     next_peer: PeerKey,
     /// Engine want -> (the worker's request id, or none for our prefetch).
-    pub(super) wants: BTreeMap<WantId, Option<f64>>,
+    pub(super) wants: SortedMap<WantId, Option<f64>>,
     pub(super) next_want: WantId,
     /// Assets still to fetch in the background, so this visitor can serve
     /// the whole site to later ones.
@@ -65,9 +65,9 @@ impl Driver {
             manifest,
             store,
             scope,
-            peers: BTreeMap::new(),
+            peers: SortedMap::new(),
             next_peer: 1,
-            wants: BTreeMap::new(),
+            wants: SortedMap::new(),
             next_want: 1,
             prefetch_queue,
             worker_port: None,

@@ -7,8 +7,8 @@
 //! `max_peers` connections, `OFFERS` pending offers per announce, and
 //! pending offers expire.
 
+use crate::sorted::SortedMap;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::Array;
@@ -47,7 +47,7 @@ struct Client {
     socket: Option<WebSocket>,
     listeners: Vec<Listener>,
     /// Our offers awaiting an answer, by offer id.
-    offers: BTreeMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
+    offers: SortedMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
     interval_ms: f64,
     backoff_ms: f64,
 }
@@ -77,7 +77,7 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
         driver,
         socket: None,
         listeners: Vec::new(),
-        offers: BTreeMap::new(),
+        offers: SortedMap::new(),
         interval_ms: 120_000.0,
         backoff_ms: 1_000.0,
     }));
