@@ -5,6 +5,7 @@
 #   <site>/peercdn/sw-addon.js     peercdn inside any service worker (sw.js uses it)
 #   <site>/peercdn/peercdn.js      wasm-bindgen glue (--target no-modules)
 #   <site>/peercdn/peercdn_bg.wasm the wasm, optimised with wasm-opt -Oz (npm binaryen)
+# Every .js is minified with npm terser.
 # Usage: bash worker/build.sh <site-dir>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,10 @@ mkdir -p "$site/peercdn"
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$out/peercdn_bg.wasm" -o "$site/peercdn/peercdn_bg.wasm"
-cp "$out/peercdn.js" "$site/peercdn/peercdn.js"
-cp worker/sw.js "$site/sw.js"
-cp worker/page.js "$site/peercdn/page.js"
-cp worker/sw-addon.js "$site/peercdn/sw-addon.js"
+# Minified (npm terser): a visitor downloads these; the readable sources
+# stay in worker/ and the glue can be regenerated from the wasm.
+minify() { node_modules/.bin/terser "$1" --compress --mangle --comments false -o "$2"; }
+minify "$out/peercdn.js" "$site/peercdn/peercdn.js"
+minify worker/sw.js "$site/sw.js"
+minify worker/page.js "$site/peercdn/page.js"
+minify worker/sw-addon.js "$site/peercdn/sw-addon.js"
