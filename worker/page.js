@@ -4,7 +4,8 @@
 // starts the controller (Rust, ../src/web/page) that holds the peers.
 // Options (data- attributes): trackers (space-separated; default: this
 // origin's /announce), ice-servers (JSON array of RTCIceServer; default
-// none), upload ("off" to never upload), max-peers.
+// none), upload ("off" to never upload), upload-rate (bytes per second
+// uploaded at most), max-peers.
 /* global wasm_bindgen */
 (() => {
   if (!('serviceWorker' in navigator) || !('locks' in navigator)) return
@@ -18,6 +19,7 @@
     trackers: (data.trackers || wsOrigin + 'announce').split(/\s+/).filter(Boolean),
     iceServers: JSON.parse(data.iceServers || '[]'),
     upload: data.upload !== 'off',
+    uploadRate: Number(data.uploadRate) || undefined,
     maxPeers: Number(data.maxPeers) || undefined
   }
   navigator.serviceWorker.register(new URL('sw.js', scope), { scope })

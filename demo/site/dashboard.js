@@ -15,6 +15,7 @@
     $('peers').textContent = s.peers
     $('from-peers').textContent = bytes(s.fromPeers)
     $('from-origin').textContent = bytes(s.fromOrigin)
+    $('from-cache').textContent = bytes(s.fromCache)
     $('uploaded').textContent = bytes(s.uploaded)
     const total = s.fromPeers + s.fromOrigin
     $('offload').textContent = total ? `${Math.round((100 * s.fromPeers) / total)} %` : '–'

@@ -9,6 +9,9 @@
 //! ```text
 //! worker -> leader  {t: "want", id, asset, start, end, ms}   (inclusive bytes, deadline in ms)
 //! leader -> worker  {t: "done", id, ok}
+//! worker -> leader  {t: "served", cache, origin}   (bytes the worker answered
+//!                                                   from Cache Storage and
+//!                                                   the origin by itself)
 //! ```
 //! Invariant: every pending want is settled exactly once: by `done`, by its
 //! deadline, or when the port is replaced.
@@ -69,6 +72,25 @@ impl LeaderLink {
             .collect();
         for resolve in pending {
             let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::FALSE);
+        }
+    }
+
+    /// Tells the leader (if any) how many bytes a response took from Cache
+    /// Storage and from the origin without it, for the dashboard.
+    pub fn report_served(&self, cache: u64, origin: u64) {
+        if cache == 0 && origin == 0 {
+            return;
+        }
+        let message = Object::new();
+        for (key, value) in [
+            ("t", JsValue::from("served")),
+            ("cache", JsValue::from(cache as f64)),
+            ("origin", JsValue::from(origin as f64)),
+        ] {
+            let _ = Reflect::set(&message, &key.into(), &value);
+        }
+        if let Some((port, _)) = self.port.borrow().as_ref() {
+            let _ = port.post_message(&message);
         }
     }
 

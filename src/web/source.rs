@@ -9,6 +9,10 @@
 //! fetch event's `waitUntil`) settles once the stream has ended and every
 //! write has finished, so the worker is not stopped mid-write.
 //!
+//! When the stream ends, the bytes it took from Cache Storage and from the
+//! origin itself are reported to the leader tab for its dashboard counters
+//! (bytes that came through the leader are counted there already).
+//!
 //! Invariant: every byte enqueued belongs to a piece that matched its hash.
 
 use crate::sorted::SortedMap;
@@ -33,6 +37,14 @@ const ORIGIN_RUN_BYTES: u64 = 4 * 1024 * 1024;
 /// for a run before this worker goes to the origin itself.
 const LEADER_DEADLINE_MS: f64 = 5_000.0;
 
+/// Where the worker got a piece from.
+#[derive(Clone, Copy, PartialEq)]
+enum Via {
+    Cache,
+    Leader,
+    Origin,
+}
+
 #[wasm_bindgen]
 pub struct AssetSource {
     state: Rc<RefCell<State>>,
@@ -42,8 +54,12 @@ struct State {
     context: Rc<Context>,
     asset: AssetEntry,
     slices: VecDeque<PieceSlice>,
-    /// Pieces fetched from the origin ahead of the slice that needs them.
-    ahead: SortedMap<u64, Vec<u8>>,
+    /// Pieces fetched ahead of the slice that needs them.
+    ahead: SortedMap<u64, (Vec<u8>, Via)>,
+    /// Bytes enqueued from Cache Storage and from this worker's own
+    /// origin requests.
+    from_cache: u64,
+    from_origin: u64,
     writes: Vec<Promise>,
     finish: Option<Function>,
 }
@@ -63,6 +79,8 @@ impl AssetSource {
             asset,
             slices: slices.into(),
             ahead: SortedMap::new(),
+            from_cache: 0,
+            from_origin: 0,
             writes: Vec::new(),
             finish,
         };
@@ -77,8 +95,8 @@ impl AssetSource {
     pub async fn prime(&self) -> JsResult<()> {
         let first = self.state.borrow().slices.front().copied();
         if let Some(slice) = first {
-            let bytes = piece_bytes(&self.state, slice.piece).await?;
-            self.state.borrow_mut().ahead.insert(slice.piece, bytes);
+            let got = piece_bytes(&self.state, slice.piece).await?;
+            self.state.borrow_mut().ahead.insert(slice.piece, got);
         }
         Ok(())
     }
@@ -97,11 +115,12 @@ impl AssetSource {
                 return Ok(JsValue::UNDEFINED);
             };
             match piece_bytes(&state, slice.piece).await {
-                Ok(bytes) => {
+                Ok((bytes, via)) => {
                     let part = bytes.get(slice.skip as usize..(slice.skip + slice.take) as usize);
                     let part =
                         part.ok_or_else(|| error("peercdn: piece shorter than its slice"))?;
                     controller.enqueue_with_chunk(&Uint8Array::from(part))?;
+                    state.borrow_mut().count(via, slice.take);
                     Ok(JsValue::UNDEFINED)
                 }
                 Err(e) => {
@@ -124,28 +143,43 @@ impl AssetSource {
     }
 }
 
-/// Waits for the pending cache writes, then settles `done` (once).
+impl State {
+    fn count(&mut self, via: Via, bytes: u64) {
+        match via {
+            Via::Cache => self.from_cache += bytes,
+            Via::Origin => self.from_origin += bytes,
+            Via::Leader => {}
+        }
+    }
+}
+
+/// Waits for the pending cache writes, reports the byte counts to the
+/// leader, then settles `done` (once).
 async fn finish(state: &Rc<RefCell<State>>) {
     let writes: Array = state.borrow_mut().writes.drain(..).collect();
     // A failed write (quota) only means the piece is not cached: not an error.
     let _ = settle(Promise::all_settled(&writes)).await;
-    if let Some(resolve) = state.borrow_mut().finish.take() {
+    let mut state = state.borrow_mut();
+    if let Some(resolve) = state.finish.take() {
+        let (cache, origin) = (state.from_cache, state.from_origin);
+        state.context.leader.report_served(cache, origin);
         let _ = resolve.call0(&JsValue::UNDEFINED);
     }
 }
 
-/// The verified bytes of `piece`: already at hand, cached, or from the origin.
-async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>> {
-    if let Some(bytes) = state.borrow_mut().ahead.remove(&piece) {
-        return Ok(bytes);
+/// The verified bytes of `piece` and where they came from: already at
+/// hand, cached, through the leader, or from the origin.
+async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<(Vec<u8>, Via)> {
+    if let Some(got) = state.borrow_mut().ahead.remove(&piece) {
+        return Ok(got);
     }
     let context = state.borrow().context.clone();
     if let Some(bytes) = context.store.get(&context.manifest, piece).await? {
-        return Ok(bytes);
+        return Ok((bytes, Via::Cache));
     }
     let last = origin_run_end(state, &context, piece).await?;
     if let Some(bytes) = from_leader(state, &context, piece, last).await? {
-        return Ok(bytes);
+        return Ok((bytes, Via::Leader));
     }
     let url = context.asset_url(&state.borrow().asset);
     let pieces = super::origin::fetch_pieces(&context.manifest, &url, piece, last).await?;
@@ -154,9 +188,9 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
     for (index, bytes) in pieces {
         state.writes.push(context.store.put(index, &bytes)?);
         if index == piece {
-            wanted = Some(bytes);
+            wanted = Some((bytes, Via::Origin));
         } else {
-            state.ahead.insert(index, bytes);
+            state.ahead.insert(index, (bytes, Via::Origin));
         }
     }
     wanted.ok_or_else(|| error("peercdn: origin run did not include the wanted piece"))
@@ -191,7 +225,7 @@ async fn from_leader(
     }
     for later in piece + 1..=last {
         if let Some(bytes) = context.store.get(&context.manifest, later).await? {
-            state.borrow_mut().ahead.insert(later, bytes);
+            state.borrow_mut().ahead.insert(later, (bytes, Via::Leader));
         }
     }
     context.store.get(&context.manifest, piece).await

@@ -35,13 +35,15 @@ pub struct Controller {
 }
 
 /// Page options (all optional but `scope`):
-/// `{scope, trackers: [url], iceServers: [RTCIceServer], maxPeers, upload}`.
+/// `{scope, trackers: [url], iceServers: [RTCIceServer], maxPeers, upload,
+/// uploadRate}` (`uploadRate` in bytes per second).
 struct Options {
     scope: String,
     trackers: Vec<String>,
     ice_servers: Array,
     max_peers: usize,
     upload: bool,
+    upload_rate: Option<u64>,
 }
 
 fn read_options(options: &JsValue) -> JsResult<Options> {
@@ -61,6 +63,11 @@ fn read_options(options: &JsValue) -> JsResult<Options> {
             .as_f64()
             .map_or(20, |n| n.clamp(1.0, 100.0) as usize),
         upload: get("upload").as_bool().unwrap_or(true) && !metered_connection(),
+        // At least one block per second, so a peer's request can complete.
+        upload_rate: get("uploadRate")
+            .as_f64()
+            .filter(|&rate| rate > 0.0)
+            .map(|rate| rate.max(16_384.0) as u64),
     })
 }
 
@@ -89,6 +96,7 @@ impl Controller {
         let config = Config {
             max_peers: options.max_peers,
             leech_only: !options.upload,
+            upload_rate: options.upload_rate,
             ..Config::default()
         };
         let peer_id = peer_id();
@@ -137,7 +145,7 @@ impl Controller {
         })
     }
 
-    /// The dashboard counters now: `{fromPeers, fromOrigin, uploaded,
+    /// The dashboard counters now: `{fromPeers, fromOrigin, fromCache, uploaded,
     /// peers, hashFailures, peersBanned, pendingWants}`.
     pub fn stats(&self) -> JsValue {
         stats::snapshot(&self.driver).into()

@@ -9,12 +9,15 @@ use super::driver::Shared;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PageStats {
     pub from_peers: u64,
+    /// The leader's origin requests plus the worker's own.
     pub from_origin: u64,
+    /// Bytes the worker answered from Cache Storage.
+    pub from_cache: u64,
     pub peers: u64,
 }
 
-/// The counters as a JS object: `{fromPeers, fromOrigin, uploaded, peers,
-/// hashFailures, peersBanned, pendingWants}`.
+/// The counters as a JS object: `{fromPeers, fromOrigin, fromCache,
+/// uploaded, peers, hashFailures, peersBanned, pendingWants}`.
 pub fn snapshot(shared: &Shared) -> Object {
     let driver = shared.borrow();
     let engine = driver.engine.stats();
@@ -22,6 +25,7 @@ pub fn snapshot(shared: &Shared) -> Object {
     for (key, value) in [
         ("fromPeers", driver.stats.from_peers),
         ("fromOrigin", driver.stats.from_origin),
+        ("fromCache", driver.stats.from_cache),
         ("uploaded", engine.uploaded),
         ("peers", driver.peers.len() as u64),
         ("hashFailures", engine.hash_failures),
@@ -31,6 +35,16 @@ pub fn snapshot(shared: &Shared) -> Object {
         let _ = Reflect::set(&out, &key.into(), &(value as f64).into());
     }
     out
+}
+
+/// The worker reports bytes it answered without the leader's help.
+pub fn served_by_worker(shared: &Shared, cache: u64, origin: u64) {
+    {
+        let mut driver = shared.borrow_mut();
+        driver.stats.from_cache += cache;
+        driver.stats.from_origin += origin;
+    }
+    emit(shared);
 }
 
 /// Dispatches `peercdn:stats` on the window, for dashboards.

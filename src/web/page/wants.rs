@@ -114,7 +114,7 @@ pub fn worker_want(shared: &Shared, request: f64, asset: u32, start: u64, end: u
     );
 }
 
-/// Listens to the worker's requests on `port`.
+/// Listens to the worker's messages on `port`: wants and byte reports.
 pub fn attach_worker(shared: &Shared, port: MessagePort) {
     let weak = Rc::downgrade(shared);
     let listener = Listener::new(&port, "message", move |event| {
@@ -123,7 +123,13 @@ pub fn attach_worker(shared: &Shared, port: MessagePort) {
         };
         let data = event.data();
         let field = |k: &str| Reflect::get(&data, &k.into()).ok().and_then(|v| v.as_f64());
-        if let (Some(id), Some(asset), Some(start), Some(end), Some(ms)) = (
+        let kind = Reflect::get(&data, &"t".into())
+            .ok()
+            .and_then(|v| v.as_string());
+        if kind.as_deref() == Some("served") {
+            let bytes = |k| field(k).map_or(0, |n| n.max(0.0) as u64);
+            super::stats::served_by_worker(&shared, bytes("cache"), bytes("origin"));
+        } else if let (Some(id), Some(asset), Some(start), Some(end), Some(ms)) = (
             field("id"),
             field("asset"),
             field("start"),

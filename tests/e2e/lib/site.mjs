@@ -49,10 +49,11 @@ export function fetchInPage (page, url, range) {
   }, { url, range })
 }
 
-/** A visitor page that adds peercdn the way a site does: one script tag. */
-export const PEER_PAGE = `<!doctype html>
+/** A visitor page that adds peercdn the way a site does: one script tag (`attributes`: its data- options). */
+export function peerPage (attributes = '') {
+  return `<!doctype html>
 <meta charset="utf-8"><title>peer visitor</title>
-<script src="peercdn/page.js"></script>
+<script src="peercdn/page.js"${attributes ? ' ' + attributes : ''}></script>
 <script>
   window.controlled = navigator.serviceWorker.ready
     .then(() => navigator.serviceWorker.controller || new Promise((resolve) =>
@@ -63,6 +64,9 @@ export const PEER_PAGE = `<!doctype html>
     window.addEventListener('peercdn:leader', () => resolve(true), { once: true })
   })
 </script>`
+}
+
+export const PEER_PAGE = peerPage()
 
 /** Polls `check` in the page until it returns a truthy value (or throws after `ms`). */
 export async function waitInPage (page, check, arg, ms = 30000) {
