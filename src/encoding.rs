@@ -91,6 +91,30 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, TextDecodeError> {
     Ok(out)
 }
 
+/// `text` in double quotes for an error message, with quotes, backslashes
+/// and control characters escaped. Unlike `{:?}` it leaves other Unicode
+/// as is, and it keeps core's Unicode printability tables out of the wasm.
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {
+                out.push_str("\\u{");
+                out.push_str(&hex_encode(&[c as u8]));
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 // proptest does not build for wasm32 (no getrandom backend there).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
@@ -126,5 +150,12 @@ mod tests {
             prop_assert_eq!(base64_decode(&base64_encode(&bytes)).unwrap(), bytes.clone());
             prop_assert_eq!(hex_decode(&hex_encode(&bytes)).unwrap(), bytes);
         }
+    }
+
+    #[test]
+    fn quoted_escapes_quotes_backslashes_and_controls_only() {
+        assert_eq!(quoted("café.txt"), "\"café.txt\"");
+        assert_eq!(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(quoted("x\ny\u{7f}"), "\"x\\u{0a}y\\u{7f}\"");
     }
 }

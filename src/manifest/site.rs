@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::is_valid_piece_length;
 use super::{sha1, InfoDict, ManifestError, Sha1Digest};
-use crate::encoding::{base64_decode, base64_encode, hex_decode, hex_encode};
+use crate::encoding::{base64_decode, base64_encode, hex_decode, hex_encode, quoted};
 use crate::url_path::encode_components;
 
 pub const MANIFEST_VERSION: u32 = 1;
@@ -139,7 +139,7 @@ impl SiteManifest {
         if self.name != info.name {
             return Err(ManifestError::mismatch(
                 "name",
-                format!("{:?} vs {:?}", self.name, info.name),
+                format!("{} vs {}", quoted(&self.name), quoted(&info.name)),
             ));
         }
         if self.piece_length != info.piece_length {
@@ -178,13 +178,13 @@ impl SiteManifest {
             if asset.path != path || asset.length != length || asset.offset != offset {
                 return Err(ManifestError::mismatch(
                     "assets",
-                    format!("asset {:?}", asset.path),
+                    format!("asset {}", quoted(&asset.path)),
                 ));
             }
             if offset % info.piece_length != 0 || asset.first_piece != offset / info.piece_length {
                 return Err(ManifestError::invalid(
                     "assets",
-                    format!("{:?} is not piece-aligned", asset.path),
+                    format!("{} is not piece-aligned", quoted(&asset.path)),
                 ));
             }
             if previous.is_some_and(|p| p >= asset.path.as_str()) {
@@ -196,7 +196,7 @@ impl SiteManifest {
             if asset.content_type.is_empty() || asset.content_type.chars().any(char::is_control) {
                 return Err(ManifestError::invalid(
                     "content_type",
-                    format!("for {:?}", asset.path),
+                    format!("for {}", quoted(&asset.path)),
                 ));
             }
             previous = Some(&asset.path);

@@ -24,6 +24,7 @@ use crate::sorted::SortedMap;
 
 use super::{sha1, ManifestError, PieceLayout, Sha1Digest};
 use crate::bencode::{self, Limits, Value};
+use crate::encoding::quoted;
 
 /// Largest piece length a parsed torrent may declare (guards allocation).
 const MAX_PARSED_PIECE_LENGTH: u64 = 64 * 1024 * 1024;
@@ -289,7 +290,7 @@ fn safe_component(bytes: &[u8]) -> Result<String, ManifestError> {
     if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\0']) {
         return Err(ManifestError::invalid(
             "path",
-            format!("unsafe component {text:?}"),
+            format!("unsafe component {}", quoted(&text)),
         ));
     }
     Ok(text)
