@@ -132,18 +132,20 @@ test('a new manifest starts a new swarm and drops the old pieces', async () => {
 test('after one visit, offline, every manifest asset still loads', async () => {
   const dir = site()
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'peercdn.json'), 'utf8'))
-  const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
   const origin = await startOrigin(dir)
   const context = await launchPersistentVisitor(fs.mkdtempSync(path.join(os.tmpdir(), 'peercdn-profile-')))
   try {
     const page = await context.newPage()
     await page.goto(origin.url + 'visitor.html')
     assert.equal(await page.evaluate(() => window.leading), true)
-    // The leader fetches the rest of the site in the background.
-    await waitInPage(page, (n) => {
-      const s = window.peercdn.stats()
-      return s.fromOrigin + s.fromPeers >= n
-    }, siteBytes, 120000)
+    // The leader fetches the rest of the site in the background: wait until
+    // Cache Storage holds every piece of the manifest.
+    await waitInPage(page, async (pieces) => {
+      const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
+      if (names.length !== 1) return false
+      const cache = await caches.open(names[0])
+      return (await cache.keys()).length >= pieces
+    }, manifest.pieces.length, 120000)
     await context.setOffline(true)
     await page.reload()
     assert.equal(await page.evaluate(() => window.controlled), true)
