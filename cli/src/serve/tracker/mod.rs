@@ -18,7 +18,7 @@ pub mod state;
 mod tests;
 mod upgrade;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -53,19 +53,6 @@ pub struct Limits {
     pub max_bad_messages: u32,
     /// Messages queued for a connection from others before new ones drop.
     pub outbox_len: usize,
-}
-
-/// Frames joined into one buffer (one write), copied slice by slice.
-fn concat(frames: impl IntoIterator<Item = Vec<u8>>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for frame in frames {
-        if out.is_empty() {
-            out = frame;
-        } else {
-            out.extend_from_slice(&frame);
-        }
-    }
-    out
 }
 
 /// Counters for `/_peercdn/stats`; `swarms` and `peers` are filled in when read.
@@ -106,9 +93,16 @@ struct Inner {
 /// socket and this.
 #[derive(Default)]
 pub struct Outbox {
-    queue: Mutex<VecDeque<Vec<u8>>>,
+    queue: Mutex<Queued>,
     notify: Notify,
     signals: AtomicU8,
+}
+
+/// Frames end to end, ready to be written in one go, and how many.
+#[derive(Default)]
+struct Queued {
+    bytes: Vec<u8>,
+    frames: usize,
 }
 
 /// [`Outbox`] signal bits.
@@ -126,22 +120,27 @@ impl Outbox {
         self.signals.swap(0, Ordering::Relaxed)
     }
 
-    /// Queues a frame unless `cap` frames are already waiting.
-    fn push(&self, frame: Vec<u8>, cap: usize) -> bool {
+    /// Queues a text frame of `json` unless `cap` frames already wait.
+    fn push(&self, json: &[u8], cap: usize) -> bool {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if queue.len() >= cap {
+        if queue.frames >= cap {
             return false;
         }
-        queue.push_back(frame);
+        frame::write(&mut queue.bytes, frame::OP_TEXT, json);
+        queue.frames += 1;
         drop(queue);
         self.notify.notify_one();
         true
     }
 
-    /// Everything queued, as one buffer (one write), freeing the queue.
-    fn take_all(&self) -> Vec<u8> {
-        let queue = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        concat(queue)
+    /// Moves everything queued to the end of `out`, freeing the queue.
+    fn take_into(&self, out: &mut Vec<u8>) {
+        let queued = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        if out.is_empty() {
+            *out = queued.bytes;
+        } else {
+            out.extend_from_slice(&queued.bytes);
+        }
     }
 }
 
