@@ -130,7 +130,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
             Arc::clone(tracker),
             args.tracker.limits().peer_timeout,
         ));
-        tokio::spawn(memory::trim_after_bursts(Arc::clone(tracker)));
+        tokio::spawn(memory::trim_when_quiet(Arc::clone(tracker)));
         tokio::spawn(Arc::clone(tracker).run_timers());
     }
     let mut drain_rx = shutdown_rx.clone();

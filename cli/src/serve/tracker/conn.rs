@@ -263,6 +263,7 @@ impl Tracker {
     /// message was valid. Messages for other connections go to their
     /// outboxes.
     fn handle_frame(&self, conn: ConnId, bytes: &[u8], mine_out: &mut Vec<u8>) -> bool {
+        self.messages.fetch_add(1, Ordering::Relaxed);
         let decoded = ClientToTracker::try_from(bytes);
         let valid = decoded.is_ok();
         let mut out = StateOutbox::new();

@@ -13,6 +13,7 @@
 
 mod conn;
 mod frame;
+mod members;
 pub mod state;
 #[cfg(test)]
 mod tests;
@@ -79,6 +80,8 @@ pub struct Tracker {
     cut_off: AtomicU64,
     /// Relayed messages dropped because the recipient's outbox was full.
     dropped: AtomicU64,
+    /// Text messages handled since start.
+    messages: AtomicU64,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -156,6 +159,7 @@ impl Tracker {
             connections: AtomicU64::new(0),
             cut_off: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
             shutdown,
         })
     }
@@ -177,6 +181,12 @@ impl Tracker {
     /// Connections accepted since start.
     pub fn accepted(&self) -> u64 {
         self.next_conn.load(Ordering::Relaxed) - 1
+    }
+
+    /// Connections accepted and messages handled since start: unchanged
+    /// means nothing happened.
+    pub fn activity(&self) -> u64 {
+        self.accepted() + self.messages.load(Ordering::Relaxed)
     }
 
     /// Open tracker connections.
