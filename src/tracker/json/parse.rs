@@ -232,11 +232,7 @@ impl<'a> Parser<'a> {
         let node = self.open(Kind::Str { escaped: false });
         let mut escaped = false;
         loop {
-            let rest = &self.bytes[self.pos..];
-            self.pos += rest
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .unwrap_or(rest.len());
+            self.pos += text::plain_run(&self.bytes[self.pos..]);
             match self.peek() {
                 Some(b'"') => break,
                 Some(b'\\') => {

@@ -156,3 +156,53 @@ fn hex4(digits: &[u8]) -> Option<u32> {
         .iter()
         .try_fold(0u32, |n, &d| Some(n << 4 | char::from(d).to_digit(16)?))
 }
+
+/// The length of the run of plain string bytes at the start of `bytes`:
+/// up to the first `"`, `\` or control char (below 0x20), the only bytes
+/// a JSON string treats specially. SDP makes most of a tracker's traffic,
+/// so both the parser and the writer skip runs 8 bytes at a time.
+pub(super) fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether a byte of `v` is below `n` (n <= 128): exact, as a test of
+    // the whole word (only which byte it flags can be off).
+    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH != 0;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let special = below(v ^ (ONES * u64::from(b'"')), 1)
+            || below(v ^ (ONES * u64::from(b'\\')), 1)
+            || below(v, 0x20);
+        if special {
+            break;
+        }
+        at += 8;
+    }
+    let rest = &bytes[at..];
+    at + rest
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .unwrap_or(rest.len())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plain_run_stops_at_the_first_special_byte_anywhere() {
+        for len in 0..24 {
+            for at in 0..=len {
+                for special in [b'"', b'\\', 0, 0x1f] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes.extend([0x20, 0x7f, 0x80, 0xff, b'!', b']']);
+                    if at < len {
+                        bytes[at] = special;
+                    }
+                    let expected = if at < len { at } else { bytes.len() };
+                    assert_eq!(super::plain_run(&bytes), expected, "{len} {at} {special}");
+                }
+            }
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! Writing JSON strings the way `JSON.stringify` does.
 
+use super::text::plain_run;
+
 /// The escape `JSON.stringify` writes for an ASCII byte, if it needs one:
 /// appends it and returns true.
 fn push_escape(out: &mut String, b: u8) -> bool {
@@ -28,16 +30,16 @@ fn push_escape(out: &mut String, b: u8) -> bool {
 /// Copies unescaped runs whole: SDP is most of a tracker's traffic.
 pub fn write_str(out: &mut String, text: &str) {
     out.push('"');
+    let bytes = text.as_bytes();
     let mut run = 0;
-    for (i, &b) in text.as_bytes().iter().enumerate() {
-        // Only ASCII bytes are escaped, so `i` is a char boundary.
-        if b < 0x20 || b == b'"' || b == b'\\' {
-            out.push_str(&text[run..i]);
-            push_escape(out, b);
-            run = i + 1;
-        }
+    loop {
+        let end = run + plain_run(&bytes[run..]);
+        // Runs end only at ASCII bytes, so `end` is a char boundary.
+        out.push_str(&text[run..end]);
+        let Some(&b) = bytes.get(end) else { break };
+        push_escape(out, b);
+        run = end + 1;
     }
-    out.push_str(&text[run..]);
     out.push('"');
 }
 
