@@ -4,7 +4,7 @@
 use super::fields::{
     id_from_str, opt_str, opt_u32, opt_u64, req_id, req_sdp, req_str, ObjectWriter,
 };
-use super::json::Value;
+use super::json::{Kind, Str, Val};
 use super::{parse_object, Action, Id20, TrackerError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,15 +33,21 @@ impl AnnounceEvent {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, TrackerError> {
-        match text {
-            "started" => Ok(AnnounceEvent::Started),
-            "stopped" => Ok(AnnounceEvent::Stopped),
-            "completed" => Ok(AnnounceEvent::Completed),
-            // bittorrent-tracker's client may send "empty" for no event.
-            "update" | "empty" => Ok(AnnounceEvent::Update),
-            _ => Err(TrackerError::invalid("event", "unknown event")),
+    fn parse(text: Str<'_>) -> Result<Self, TrackerError> {
+        let all = [
+            AnnounceEvent::Started,
+            AnnounceEvent::Stopped,
+            AnnounceEvent::Completed,
+            AnnounceEvent::Update,
+        ];
+        if let Some(event) = all.into_iter().find(|e| text.eq_str(e.as_str())) {
+            return Ok(event);
         }
+        // bittorrent-tracker's client may send "empty" for no event.
+        if text.eq_str("empty") {
+            return Ok(AnnounceEvent::Update);
+        }
+        Err(TrackerError::invalid("event", "unknown event"))
     }
 }
 
@@ -108,27 +114,28 @@ impl TryFrom<&[u8]> for ClientToTracker {
     type Error = TrackerError;
 
     fn try_from(bytes: &[u8]) -> Result<Self, TrackerError> {
-        let msg = parse_object(bytes)?;
-        match Action::from_str(req_str(&msg, "action")?) {
+        let doc = parse_object(bytes)?;
+        let msg = doc.root();
+        match Action::from_json(req_str(msg, "action")?) {
             // An answer is an announce that carries `answer` (as the
             // WebTorrent client sends it).
             Some(Action::Announce) if msg.get("answer").is_some() => {
-                decode_answer(&msg).map(ClientToTracker::Answer)
+                decode_answer(msg).map(ClientToTracker::Answer)
             }
-            Some(Action::Announce) => decode_announce(&msg).map(ClientToTracker::Announce),
-            Some(Action::Scrape) => decode_scrape(&msg).map(ClientToTracker::Scrape),
+            Some(Action::Announce) => decode_announce(msg).map(ClientToTracker::Announce),
+            Some(Action::Scrape) => decode_scrape(msg).map(ClientToTracker::Scrape),
             None => Err(TrackerError::UnknownAction),
         }
     }
 }
 
-fn decode_announce(msg: &Value) -> Result<Announce, TrackerError> {
+fn decode_announce(msg: Val<'_, '_>) -> Result<Announce, TrackerError> {
     let event = opt_str(msg, "event")?
         .map(AnnounceEvent::parse)
         .transpose()?;
-    let offers = match msg.get("offers") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.iter().map(decode_offer).collect::<Result<_, _>>()?,
+    let offers = match msg.get("offers").map(|v| (v.kind(), v)) {
+        None | Some((Kind::Null, _)) => Vec::new(),
+        Some((Kind::Array, items)) => items.items().map(decode_offer).collect::<Result<_, _>>()?,
         Some(_) => return Err(TrackerError::invalid("offers", "not an array")),
     };
     Ok(Announce {
@@ -143,8 +150,8 @@ fn decode_announce(msg: &Value) -> Result<Announce, TrackerError> {
     })
 }
 
-fn decode_offer(item: &Value) -> Result<Offer, TrackerError> {
-    if !matches!(item, Value::Object(_)) {
+fn decode_offer(item: Val<'_, '_>) -> Result<Offer, TrackerError> {
+    if item.kind() != Kind::Object {
         return Err(TrackerError::invalid("offers", "an offer is not an object"));
     }
     Ok(Offer {
@@ -153,7 +160,7 @@ fn decode_offer(item: &Value) -> Result<Offer, TrackerError> {
     })
 }
 
-fn decode_answer(msg: &Value) -> Result<Answer, TrackerError> {
+fn decode_answer(msg: Val<'_, '_>) -> Result<Answer, TrackerError> {
     Ok(Answer {
         info_hash: req_id(msg, "info_hash")?,
         peer_id: req_id(msg, "peer_id")?,
@@ -163,22 +170,28 @@ fn decode_answer(msg: &Value) -> Result<Answer, TrackerError> {
     })
 }
 
-fn decode_scrape(msg: &Value) -> Result<Scrape, TrackerError> {
-    match msg.get("info_hash") {
-        None | Some(Value::Null) => Ok(Scrape {
+fn decode_scrape(msg: Val<'_, '_>) -> Result<Scrape, TrackerError> {
+    let Some(value) = msg.get("info_hash") else {
+        return Ok(Scrape {
+            info_hashes: Vec::new(),
+            single: false,
+        });
+    };
+    match value.kind() {
+        Kind::Null => Ok(Scrape {
             info_hashes: Vec::new(),
             single: false,
         }),
-        Some(Value::String(s)) => Ok(Scrape {
-            info_hashes: vec![id_from_str(s, "info_hash")?],
+        Kind::Str { .. } => Ok(Scrape {
+            info_hashes: vec![req_id(msg, "info_hash")?],
             single: true,
         }),
-        Some(Value::Array(items)) => {
-            let info_hashes = items
-                .iter()
-                .map(|item| match item {
-                    Value::String(s) => id_from_str(s, "info_hash"),
-                    _ => Err(TrackerError::invalid("info_hash", "not a string")),
+        Kind::Array => {
+            let info_hashes = value
+                .items()
+                .map(|item| match item.str() {
+                    Some(s) => id_from_str(s, "info_hash"),
+                    None => Err(TrackerError::invalid("info_hash", "not a string")),
                 })
                 .collect::<Result<_, _>>()?;
             Ok(Scrape {
@@ -186,7 +199,7 @@ fn decode_scrape(msg: &Value) -> Result<Scrape, TrackerError> {
                 single: false,
             })
         }
-        Some(_) => Err(TrackerError::invalid("info_hash", "not a string or array")),
+        _ => Err(TrackerError::invalid("info_hash", "not a string or array")),
     }
 }
 
@@ -249,8 +262,7 @@ fn encode_scrape(s: &Scrape) -> String {
                 .iter()
                 .map(|h| {
                     let mut text = String::new();
-                    let chars: String = h.iter().map(|&b| char::from(b)).collect();
-                    super::json::write_str(&mut text, &chars);
+                    super::json::write_bin(&mut text, h);
                     text
                 })
                 .collect();

@@ -1,26 +1,30 @@
-//! Reading typed fields out of a parsed JSON object, and writing them back.
+//! Reading typed fields straight out of a parsed JSON text, and writing
+//! them back.
 //!
 //! Every reader returns a [`TrackerError`] naming the field at fault instead
 //! of panicking; the writer produces compact JSON in the field order given.
 
-use super::json::{write_key, write_str, Value};
+use super::json::{write_bin, write_key, write_str, Kind, Str, Val};
 use super::{Id20, TrackerError};
 
 /// `key` as a string, if present and not null.
-pub fn opt_str<'a>(msg: &'a Value, key: &'static str) -> Result<Option<&'a str>, TrackerError> {
+pub fn opt_str<'a>(msg: Val<'_, 'a>, key: &'static str) -> Result<Option<Str<'a>>, TrackerError> {
     match msg.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(TrackerError::invalid(key, "not a string")),
+        None => Ok(None),
+        Some(v) if v.kind() == Kind::Null => Ok(None),
+        Some(v) => v
+            .str()
+            .map(Some)
+            .ok_or(TrackerError::invalid(key, "not a string")),
     }
 }
 
-pub fn req_str<'a>(msg: &'a Value, key: &'static str) -> Result<&'a str, TrackerError> {
+pub fn req_str<'a>(msg: Val<'_, 'a>, key: &'static str) -> Result<Str<'a>, TrackerError> {
     opt_str(msg, key)?.ok_or(TrackerError::Missing(key))
 }
 
 /// A 20-byte id written as a binary string: exactly 20 chars, each 0-255.
-pub fn id_from_str(text: &str, key: &'static str) -> Result<Id20, TrackerError> {
+pub fn id_from_str(text: Str<'_>, key: &'static str) -> Result<Id20, TrackerError> {
     let mut id = [0u8; 20];
     let mut n = 0;
     for c in text.chars() {
@@ -36,25 +40,26 @@ pub fn id_from_str(text: &str, key: &'static str) -> Result<Id20, TrackerError> 
     Ok(id)
 }
 
-pub fn req_id(msg: &Value, key: &'static str) -> Result<Id20, TrackerError> {
+pub fn req_id(msg: Val<'_, '_>, key: &'static str) -> Result<Id20, TrackerError> {
     id_from_str(req_str(msg, key)?, key)
 }
 
-/// A count or byte total. JavaScript clients send numbers; `null` (what
-/// `JSON.stringify(Infinity)` gives for `left`) reads as absent. Fractions
-/// and negatives are refused: no client sends them.
-pub fn opt_u64(msg: &Value, key: &'static str) -> Result<Option<u64>, TrackerError> {
+/// A count or byte total. JavaScript clients send integers as plain
+/// digits; `null` (what `JSON.stringify(Infinity)` gives for `left`) reads
+/// as absent. Fractions, exponents, negatives and values above 2^53 are
+/// refused: no client sends them, and we could not write them back.
+pub fn opt_u64(msg: Val<'_, '_>, key: &'static str) -> Result<Option<u64>, TrackerError> {
     match msg.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 && *n <= 2f64.powi(53) => {
-            // Exact: an integer of at most 2^53 fits u64 without rounding.
-            Ok(Some(*n as u64))
-        }
-        Some(_) => Err(TrackerError::invalid(key, "not a non-negative integer")),
+        None => Ok(None),
+        Some(v) if v.kind() == Kind::Null => Ok(None),
+        Some(v) => v
+            .integer()
+            .map(Some)
+            .ok_or(TrackerError::invalid(key, "not a non-negative integer")),
     }
 }
 
-pub fn opt_u32(msg: &Value, key: &'static str) -> Result<Option<u32>, TrackerError> {
+pub fn opt_u32(msg: Val<'_, '_>, key: &'static str) -> Result<Option<u32>, TrackerError> {
     opt_u64(msg, key)?
         .map(|n| u32::try_from(n).map_err(|_| TrackerError::invalid(key, "too large")))
         .transpose()
@@ -62,16 +67,17 @@ pub fn opt_u32(msg: &Value, key: &'static str) -> Result<Option<u32>, TrackerErr
 
 /// A WebRTC session description `{"type": kind, "sdp": "..."}`: returns
 /// the SDP text.
-pub fn req_sdp(msg: &Value, key: &'static str, kind: &str) -> Result<String, TrackerError> {
+pub fn req_sdp(msg: Val<'_, '_>, key: &'static str, kind: &str) -> Result<String, TrackerError> {
     let desc = msg.get(key).ok_or(TrackerError::Missing(key))?;
-    if !matches!(desc, Value::Object(_)) {
+    if desc.kind() != Kind::Object {
         return Err(TrackerError::invalid(key, "not an object"));
     }
-    if req_str(desc, "type").map_err(|_| TrackerError::invalid(key, "no `type`"))? != kind {
+    let desc_type = req_str(desc, "type").map_err(|_| TrackerError::invalid(key, "no `type`"))?;
+    if !desc_type.eq_str(kind) {
         return Err(TrackerError::invalid(key, "wrong `type`"));
     }
     let sdp = req_str(desc, "sdp").map_err(|_| TrackerError::invalid(key, "no `sdp`"))?;
-    Ok(sdp.to_string())
+    Ok(sdp.to_owned_string())
 }
 
 /// Builds one JSON object, field by field.
@@ -103,8 +109,8 @@ impl ObjectWriter {
 
     /// Bytes as a binary string: byte `b` becomes char U+00bb.
     pub fn bin(&mut self, key: &str, bytes: &[u8]) -> &mut Self {
-        let text: String = bytes.iter().map(|&b| char::from(b)).collect();
-        self.str(key, &text)
+        write_bin(self.key(key), bytes);
+        self
     }
 
     pub fn num(&mut self, key: &str, value: u64) -> &mut Self {

@@ -35,13 +35,16 @@
 //!
 //! Invariants: decoding never panics on any input and refuses anything it
 //! could not re-encode to an equal message (ids of the wrong length, chars
-//! above 255, offers or answers without SDP, negative or fractional counts,
-//! duplicate keys, nesting deeper than [`json::MAX_DEPTH`]). Bounds on how
+//! above 255, offers or answers without SDP, counts that are not plain
+//! non-negative integers, duplicate keys, nesting deeper than
+//! [`json::MAX_DEPTH`]). Bounds on how
 //! many offers an announce may carry are policy and belong to the tracker,
 //! not to the codec.
 //!
 //! JSON is read and written by the hand-written [`json`] module rather than
-//! serde_json, to keep the browser's wasm small (DESIGN.md, "Size").
+//! serde_json, to keep the browser's wasm small (DESIGN.md, "Size"); the
+//! decoders read fields straight from the message text, allocating only
+//! for the strings a message keeps (SDP, failure reasons).
 
 mod client;
 mod fields;
@@ -101,21 +104,20 @@ impl Action {
         }
     }
 
-    fn from_str(text: &str) -> Option<Action> {
-        match text {
-            "announce" => Some(Action::Announce),
-            "scrape" => Some(Action::Scrape),
-            _ => None,
-        }
+    fn from_json(text: json::Str<'_>) -> Option<Action> {
+        [Action::Announce, Action::Scrape]
+            .into_iter()
+            .find(|a| text.eq_str(a.as_str()))
     }
 }
 
-/// Parses a frame into a JSON object, the first step of both decoders.
-fn parse_object(bytes: &[u8]) -> Result<json::Value, TrackerError> {
+/// Parses a frame, the first step of both decoders: the index of its
+/// JSON text, whose top-level value is an object.
+fn parse_object(bytes: &[u8]) -> Result<json::Doc<'_>, TrackerError> {
     let text = std::str::from_utf8(bytes).map_err(|_| TrackerError::NotUtf8)?;
-    let value = json::parse(text)?;
-    match value {
-        json::Value::Object(_) => Ok(value),
+    let doc = json::parse(text)?;
+    match doc.root().kind() {
+        json::Kind::Object => Ok(doc),
         _ => Err(TrackerError::NotAnObject),
     }
 }

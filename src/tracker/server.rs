@@ -3,7 +3,7 @@
 //! module.
 
 use super::fields::{id_from_str, opt_str, opt_u32, req_id, req_sdp, req_str, ObjectWriter};
-use super::json::{write_key, Value};
+use super::json::{write_bin, Kind, Str, Val};
 use super::{parse_object, Action, Id20, TrackerError};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,13 +88,14 @@ impl TryFrom<&[u8]> for TrackerToClient {
     type Error = TrackerError;
 
     fn try_from(bytes: &[u8]) -> Result<Self, TrackerError> {
-        let msg = parse_object(bytes)?;
-        if let Some(reason) = opt_str(&msg, "failure reason")? {
-            return decode_failure(&msg, reason).map(TrackerToClient::Failure);
+        let doc = parse_object(bytes)?;
+        let msg = doc.root();
+        if let Some(reason) = opt_str(msg, "failure reason")? {
+            return decode_failure(msg, reason).map(TrackerToClient::Failure);
         }
-        match Action::from_str(req_str(&msg, "action")?) {
+        match Action::from_json(req_str(msg, "action")?) {
             Some(Action::Announce) if msg.get("offer").is_some() => {
-                let (info_hash, peer_id, offer_id, sdp) = decode_relay(&msg, "offer")?;
+                let (info_hash, peer_id, offer_id, sdp) = decode_relay(msg, "offer")?;
                 Ok(TrackerToClient::Offer(RelayedOffer {
                     info_hash,
                     peer_id,
@@ -103,7 +104,7 @@ impl TryFrom<&[u8]> for TrackerToClient {
                 }))
             }
             Some(Action::Announce) if msg.get("answer").is_some() => {
-                let (info_hash, peer_id, offer_id, sdp) = decode_relay(&msg, "answer")?;
+                let (info_hash, peer_id, offer_id, sdp) = decode_relay(msg, "answer")?;
                 Ok(TrackerToClient::Answer(RelayedAnswer {
                     info_hash,
                     peer_id,
@@ -111,30 +112,30 @@ impl TryFrom<&[u8]> for TrackerToClient {
                     sdp,
                 }))
             }
-            Some(Action::Announce) => decode_reply(&msg).map(TrackerToClient::AnnounceReply),
-            Some(Action::Scrape) => decode_scrape(&msg).map(TrackerToClient::ScrapeReply),
+            Some(Action::Announce) => decode_reply(msg).map(TrackerToClient::AnnounceReply),
+            Some(Action::Scrape) => decode_scrape(msg).map(TrackerToClient::ScrapeReply),
             None => Err(TrackerError::UnknownAction),
         }
     }
 }
 
-fn decode_failure(msg: &Value, reason: &str) -> Result<Failure, TrackerError> {
+fn decode_failure(msg: Val<'_, '_>, reason: Str<'_>) -> Result<Failure, TrackerError> {
     let action = match opt_str(msg, "action")? {
-        Some(a) => Some(Action::from_str(a).ok_or(TrackerError::UnknownAction)?),
+        Some(a) => Some(Action::from_json(a).ok_or(TrackerError::UnknownAction)?),
         None => None,
     };
     let info_hash = opt_str(msg, "info_hash")?
         .map(|s| id_from_str(s, "info_hash"))
         .transpose()?;
     Ok(Failure {
-        reason: reason.to_string(),
+        reason: reason.to_owned_string(),
         action,
         info_hash,
     })
 }
 
 fn decode_relay(
-    msg: &Value,
+    msg: Val<'_, '_>,
     kind: &'static str,
 ) -> Result<(Id20, Id20, Id20, String), TrackerError> {
     Ok((
@@ -147,22 +148,23 @@ fn decode_relay(
 
 /// Counts default to zero: some trackers leave them out of a reply to a
 /// `stopped` announce.
-fn decode_reply(msg: &Value) -> Result<AnnounceReply, TrackerError> {
+fn decode_reply(msg: Val<'_, '_>) -> Result<AnnounceReply, TrackerError> {
     Ok(AnnounceReply {
         info_hash: req_id(msg, "info_hash")?,
         interval: opt_u32(msg, "interval")?.ok_or(TrackerError::Missing("interval"))?,
         complete: opt_u32(msg, "complete")?.unwrap_or(0),
         incomplete: opt_u32(msg, "incomplete")?.unwrap_or(0),
-        warning: opt_str(msg, "warning message")?.map(str::to_string),
+        warning: opt_str(msg, "warning message")?.map(Str::to_owned_string),
     })
 }
 
-fn decode_scrape(msg: &Value) -> Result<ScrapeReply, TrackerError> {
-    let Some(Value::Object(entries)) = msg.get("files") else {
-        return Err(TrackerError::invalid("files", "not an object"));
-    };
-    let files = entries
-        .iter()
+fn decode_scrape(msg: Val<'_, '_>) -> Result<ScrapeReply, TrackerError> {
+    let files = msg
+        .get("files")
+        .filter(|f| f.kind() == Kind::Object)
+        .ok_or(TrackerError::invalid("files", "not an object"))?;
+    let files = files
+        .entries()
         .map(|(key, stats)| {
             let file = ScrapeFile {
                 complete: opt_u32(stats, "complete")?.unwrap_or(0),
@@ -210,8 +212,8 @@ fn encode_scrape(s: &ScrapeReply) -> String {
         if i > 0 {
             files.push(',');
         }
-        let key: String = info_hash.iter().map(|&b| char::from(b)).collect();
-        write_key(&mut files, &key);
+        write_bin(&mut files, info_hash);
+        files.push(':');
         let mut w = ObjectWriter::new();
         w.num("complete", u64::from(file.complete))
             .num("incomplete", u64::from(file.incomplete))

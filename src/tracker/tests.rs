@@ -1,4 +1,4 @@
-use super::json::{parse, Value};
+use super::json::{parse, Kind, Val};
 use super::*;
 use proptest::prelude::*;
 
@@ -146,10 +146,32 @@ fn json_limits_and_grammar() {
     ] {
         assert!(parse(bad).is_err(), "accepted {bad}");
     }
-    assert_eq!(parse("-0.5e1"), Ok(Value::Number(-5.0)));
+    // Valid JSON, but not a count: only plain digits up to 2^53 are.
+    for not_a_count in ["-0.5e1", "5.0", "1e3", "-0", "9007199254740993", "1e400"] {
+        let doc = parse(not_a_count).unwrap();
+        assert_eq!(doc.root().integer(), None, "{not_a_count}");
+    }
     assert_eq!(
-        parse(r#""\ud83d\ude00\n\u00e9""#),
-        Ok(Value::String("\u{1f600}\n\u{e9}".into()))
+        parse("9007199254740992").unwrap().root().integer(),
+        Some(1 << 53)
+    );
+    let doc = parse(r#""\ud83d\ude00\n\u00e9""#).unwrap();
+    let text = doc.root().str().unwrap();
+    assert_eq!(text.to_owned_string(), "\u{1f600}\n\u{e9}");
+    assert!(text.chars().eq("\u{1f600}\n\u{e9}".chars()));
+    // Keys are compared unescaped.
+    assert!(parse(r#"{"a":1,"b":{"a":2},"\u0061":3}"#).is_err());
+    assert!(parse(r#"{"a":1,"b":{"a":2,"c":[{"a":3}]}}"#).is_ok());
+}
+
+#[test]
+fn a_fractional_count_is_a_clear_error() {
+    let ok_id = bin_json(&id(1));
+    let text =
+        format!(r#"{{"action":"announce","info_hash":"{ok_id}","peer_id":"{ok_id}","left":1.5}}"#);
+    assert_eq!(
+        ClientToTracker::try_from(text.as_bytes()),
+        Err(TrackerError::invalid("left", "not a non-negative integer"))
     );
 }
 
@@ -168,7 +190,7 @@ fn any_event() -> impl Strategy<Value = Option<AnnounceEvent>> {
     ])
 }
 
-/// JSON numbers are f64: counts round-trip up to 2^53.
+/// Counts round-trip up to 2^53, the integers JavaScript reads exactly.
 fn any_count() -> impl Strategy<Value = Option<u64>> {
     prop::option::of(0u64..=(1 << 53))
 }
@@ -298,7 +320,7 @@ proptest! {
     fn output_is_standard_json(msg in any_client_message(), reply in any_tracker_message()) {
         for text in [msg.to_json(), reply.to_json()] {
             let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
-            prop_assert_eq!(sorted(parse(&text).unwrap()), from_serde(theirs));
+            prop_assert_eq!(to_serde(parse(&text).unwrap().root()), theirs);
         }
     }
 
@@ -319,29 +341,21 @@ proptest! {
     }
 }
 
-/// Our value with object keys sorted, to compare with serde_json's map.
-fn sorted(value: Value) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        Value::Object(mut fields) => {
-            fields.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(fields.into_iter().map(|(k, v)| (k, sorted(v))).collect())
-        }
-        other => other,
-    }
-}
-
-fn from_serde(value: serde_json::Value) -> Value {
-    match value {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap()),
-        serde_json::Value::String(s) => Value::String(s),
-        serde_json::Value::Array(items) => {
-            Value::Array(items.into_iter().map(from_serde).collect())
-        }
-        serde_json::Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, from_serde(v))).collect())
-        }
+/// What our reader read, as serde_json's value (its objects are maps, so
+/// key order does not matter). Every number we write is a count.
+fn to_serde(value: Val<'_, '_>) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value.kind() {
+        Kind::Null => J::Null,
+        Kind::Bool => J::Bool(value.bool().unwrap()),
+        Kind::Number => J::from(value.integer().unwrap()),
+        Kind::Str { .. } => J::String(value.str().unwrap().to_owned_string()),
+        Kind::Array => J::Array(value.items().map(to_serde).collect()),
+        Kind::Object => J::Object(
+            value
+                .entries()
+                .map(|(k, v)| (k.to_owned_string(), to_serde(v)))
+                .collect(),
+        ),
     }
 }

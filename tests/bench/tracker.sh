@@ -2,18 +2,17 @@
 # Tracker benchmark (not a test): announces per second and resident memory
 # per 1,000 peers, `peercdn serve` versus bittorrent-tracker's server, with
 # the same load generator in the same run, in alternating rounds. Prints
-# every round and the ratios of each server's best round.
+# every round, the per-round ratios and the medians.
 #
-#   tests/bench/tracker.sh [--peers 2000] [--offers 5] [--swarm-size 50] [--secs 8] [--rounds 3]
+#   tests/bench/tracker.sh [--peers 2000] [--offers 5] [--swarm-size 50] [--secs 8] [--rounds 5]
 #
 # Needs node, taskset, and `npm ci` done at the repository root. Builds
-# release binaries first (several minutes cold, in their own target
-# directory). About 90 s once built.
+# the binaries first (several minutes cold, in their own target
+# directory). About 2.5 minutes once built.
 #
-# The core crate is built at opt-level 3 here: the workspace's release
-# profile compiles it at "z" because the same crate is the visitor's wasm,
-# but a native server wants speed (set PEERCDN_BENCH_CORE_OPT=z to measure
-# the default build instead).
+# The server is built with the `native` profile, as for production (see
+# the README): the release profile is tuned for the wasm's size. Set
+# PEERCDN_BENCH_PROFILE=release to measure that build instead.
 set -eu
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 base=${CARGO_TARGET_DIR:-$repo/target}
@@ -22,9 +21,9 @@ base=${CARGO_TARGET_DIR:-$repo/target}
 # of a shared dependency (serde_core) to link.
 server_target=$base/tracker-bench
 load_target=$base/tracker-load
+profile=${PEERCDN_BENCH_PROFILE:-native}
 CARGO_TARGET_DIR=$server_target \
-  CARGO_PROFILE_RELEASE_PACKAGE_PEERCDN_OPT_LEVEL=${PEERCDN_BENCH_CORE_OPT:-3} \
-  cargo build --release -q -p peercdn-cli --manifest-path "$repo/Cargo.toml"
+  cargo build --profile "$profile" -q -p peercdn-cli --manifest-path "$repo/Cargo.toml"
 CARGO_TARGET_DIR=$load_target \
   cargo build --release -q --manifest-path "$repo/tests/bench/tracker-load/Cargo.toml"
-exec "$load_target/release/peercdn-tracker-load" --peercdn "$server_target/release/peercdn" --repo "$repo" "$@"
+exec "$load_target/release/peercdn-tracker-load" --peercdn "$server_target/$profile/peercdn" --repo "$repo" "$@"

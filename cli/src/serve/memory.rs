@@ -1,28 +1,39 @@
-//! Gives memory freed after a burst of connections back to the OS.
+//! Gives memory freed after a burst of activity back to the OS.
 //!
 //! Each WebSocket handshake briefly needs a few KiB (hyper's read buffer,
-//! the request's header maps) that are freed right after, but glibc's
-//! allocator keeps freed memory between the long-lived per-connection
-//! allocations resident. After a burst of handshakes, `malloc_trim` returns
-//! those pages; measured here it halves the tracker's resident memory per
-//! peer after a flash crowd. On other platforms this does nothing.
+//! the request's header maps), and every relayed offer a frame buffer,
+//! all freed right after; but glibc's allocator keeps freed memory between
+//! the long-lived per-connection allocations resident. `malloc_trim`
+//! returns those pages. It runs once the tracker goes quiet after activity
+//! (a second with no new connection and no message), so the memory a flash
+//! crowd leaves behind is returned when it has passed, and also after every
+//! burst of new connections while the tracker stays busy. On other
+//! platforms this does nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::tracker::Tracker;
 
-/// New connections since the last trim that make another trim worth it.
+/// New connections since the last trim that make another trim worth it
+/// even while the tracker is busy.
 const BURST: u64 = 64;
 
-pub async fn trim_after_bursts(tracker: Arc<Tracker>) {
+pub async fn trim_when_quiet(tracker: Arc<Tracker>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut last_seen = 0;
+    let mut last_activity = tracker.activity();
+    let mut accepted_at_trim = 0;
+    let mut untrimmed = false;
     loop {
         tick.tick().await;
+        let activity = tracker.activity();
+        let quiet = activity == last_activity;
+        untrimmed |= !quiet;
+        last_activity = activity;
         let accepted = tracker.accepted();
-        if accepted >= last_seen + BURST {
-            last_seen = accepted;
+        if (quiet && untrimmed) || accepted >= accepted_at_trim + BURST {
+            accepted_at_trim = accepted;
+            untrimmed = false;
             trim();
         }
     }

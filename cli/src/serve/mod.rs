@@ -24,6 +24,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use tokio::sync::watch;
 
@@ -115,13 +116,21 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
+    // Every write here is a whole reply (a batch of tracker frames, an
+    // HTTP response): Nagle's algorithm would only hold the next one back
+    // until the client's delayed ACK of the last.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     print_banner(&app, addr);
     if let Some(tracker) = &tracker {
         tokio::spawn(expire_peers(
             Arc::clone(tracker),
             args.tracker.limits().peer_timeout,
         ));
-        tokio::spawn(memory::trim_after_bursts(Arc::clone(tracker)));
+        tokio::spawn(memory::trim_when_quiet(Arc::clone(tracker)));
         tokio::spawn(Arc::clone(tracker).run_timers());
     }
     let mut drain_rx = shutdown_rx.clone();

@@ -8,18 +8,24 @@
 //! beyond the messages the protocol relays.
 //!
 //! Memory: between messages a connection holds no read buffer (see
-//! [`frame`](super::frame)) and an empty outbox; reads go through a small
-//! buffer inside the task, and only a frame in progress is kept.
+//! [`frame`](super::frame)) and an empty outbox. Reads go into a buffer on
+//! the thread's stack, inside one poll (so it is not part of the task's
+//! state, which every idle connection pays for); every message it
+//! completes is handled there, and all the replies go out in one write.
 
+use std::future::poll_fn;
+use std::mem::MaybeUninit;
+use std::ops::ControlFlow;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::FutureExt;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use peercdn::tracker::{ClientToTracker, Failure, TrackerToClient};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
 use super::frame::{self, Decoder, FrameError, Incoming};
 use super::state::{ConnId, Outbox as StateOutbox};
@@ -32,8 +38,9 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// A write that makes no progress for this long means the client stopped
 /// reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Bytes read per wake-up before frames are decoded (and size-checked).
-const READ_CHUNK: usize = 4096;
+/// The stack read buffer: an announce with ten offers fits, so a message
+/// usually arrives, is unmasked and is parsed without a copy.
+const READ_BUF: usize = 16 * 1024;
 
 /// Why a connection ended.
 enum End {
@@ -59,7 +66,11 @@ pub async fn run(tracker: Arc<Tracker>, (conn, outbox): (ConnId, Arc<Outbox>), m
         End::CutOff(reason) => {
             tracker.cut_off.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(conn, reason, "tracker client cut off");
-            out = text_frame(&failure(reason));
+            frame::write(
+                &mut out,
+                frame::OP_TEXT,
+                failure(reason).to_json().as_bytes(),
+            );
             Some((1008, reason))
         }
     };
@@ -80,28 +91,24 @@ async fn serve(tracker: &Tracker, conn: ConnId, outbox: &Outbox, io: &mut Io) ->
         decoder: Decoder::new(limits.max_frame_bytes),
         bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         bad_messages: 0,
+        last_heard: Instant::now(),
     };
-    let mut last_heard = Instant::now();
-    let mut small = [0u8; 256];
     loop {
         tokio::select! {
-            read = io.read(&mut small) => {
-                let n = match read {
-                    Ok(0) | Err(_) => return End::Gone,
-                    Ok(n) => n,
-                };
-                last_heard = Instant::now();
-                reader.decoder.extend(&small[..n]);
-                if n == small.len() && !read_ready(io, &mut reader.decoder, limits.max_frame_bytes) {
-                    return End::Gone;
-                }
+            (mut out, end) = poll_fn(|cx| reader.poll_batch(cx, tracker, conn, io)) => {
+                // What others queued for this client rides along.
+                outbox.take_into(&mut out);
                 // Boxed, like every await that is not the idle wait: the
                 // task's size is what each idle connection costs.
-                if let Some(end) = Box::pin(reader.process(tracker, conn, io)).await {
+                if !out.is_empty() && !Box::pin(write(io, &out)).await {
+                    return End::Gone;
+                }
+                if let Some(end) = end {
                     return end;
                 }
             }
             _ = outbox.notify.notified() => {
+                let last_heard = reader.last_heard;
                 if let Some(end) = Box::pin(on_notified(outbox, last_heard, limits.idle_timeout, io)).await {
                     return end;
                 }
@@ -121,12 +128,13 @@ async fn on_notified(
     if signals & SIGNAL_SHUTDOWN != 0 {
         return Some(End::Shutdown);
     }
-    let mut out = outbox.take_all();
+    let mut out = Vec::new();
+    outbox.take_into(&mut out);
     if signals & SIGNAL_PING != 0 {
         if last_heard.elapsed() >= idle {
             return Some(End::CutOff("idle timeout"));
         }
-        out.extend(frame::encode(frame::OP_PING, b""));
+        frame::write(&mut out, frame::OP_PING, b"");
     }
     if !out.is_empty() && !write(io, &out).await {
         return Some(End::Gone);
@@ -134,70 +142,79 @@ async fn on_notified(
     None
 }
 
-/// Reads what is already available without waiting, up to a bound so a
-/// flood cannot grow the buffer before frame sizes are checked. False if
-/// the connection ended.
-fn read_ready(io: &mut Io, decoder: &mut Decoder, max_frame: usize) -> bool {
-    while decoder.buffer().len() < max_frame + READ_CHUNK {
-        let buf = decoder.buffer();
-        buf.reserve(READ_CHUNK);
-        let spare = buf.capacity() - buf.len();
-        match io.read_buf(buf).now_or_never() {
-            Some(Ok(0) | Err(_)) => return false,
-            // A short read means the socket is drained: skip the read that
-            // would only say so. Tokio keeps it marked readable, so nothing
-            // that arrives meanwhile is missed.
-            Some(Ok(n)) if n < spare => break,
-            Some(Ok(_)) => continue,
-            None => break,
-        }
-    }
-    true
-}
-
 /// Per-connection read state.
 struct Reader {
     decoder: Decoder,
     bucket: TokenBucket,
     bad_messages: u32,
+    last_heard: Instant,
 }
 
 impl Reader {
-    /// Handles every complete frame buffered; `Some` ends the connection.
-    async fn process(&mut self, tracker: &Tracker, conn: ConnId, io: &mut Io) -> Option<End> {
-        let limits = &tracker.limits;
-        loop {
-            let message = match self.decoder.next() {
-                Ok(Some(message)) => message,
-                Ok(None) => return None,
-                Err(FrameError::TooLarge) => return Some(End::CutOff("message too large")),
-                Err(FrameError::Protocol(_)) => {
-                    return Some(End::CutOff("WebSocket protocol error"))
-                }
-            };
-            let replies = match message {
+    /// Reads what the socket has into a stack buffer and handles every
+    /// message it completes: ready with the bytes to send back, and `Some`
+    /// if the connection ends (after those bytes are sent).
+    fn poll_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        tracker: &Tracker,
+        conn: ConnId,
+        io: &mut Io,
+    ) -> Poll<(Vec<u8>, Option<End>)> {
+        let mut buf = [MaybeUninit::<u8>::uninit(); READ_BUF];
+        let mut read = ReadBuf::uninit(&mut buf);
+        match Pin::new(io).poll_read(cx, &mut read) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(())) if !read.filled().is_empty() => {}
+            Poll::Ready(_) => return Poll::Ready((Vec::new(), Some(End::Gone))),
+        }
+        self.last_heard = Instant::now();
+        let mut out = Vec::new();
+        let end = self.handle_bytes(tracker, conn, read.filled_mut(), &mut out);
+        Poll::Ready((out, end))
+    }
+
+    /// Handles every complete message in `bytes` (and before them, any
+    /// incomplete frame kept from the last read), appending the frames
+    /// for this client to `out`; `Some` ends the connection.
+    fn handle_bytes(
+        &mut self,
+        tracker: &Tracker,
+        conn: ConnId,
+        bytes: &mut [u8],
+        out: &mut Vec<u8>,
+    ) -> Option<End> {
+        let max_bad = tracker.limits.max_bad_messages;
+        let Reader {
+            decoder,
+            bucket,
+            bad_messages,
+            ..
+        } = self;
+        let fed = decoder.feed(bytes, |message| {
+            match message {
                 Incoming::Text(text) => {
-                    if !self.bucket.take(Instant::now()) {
-                        return Some(End::CutOff("message rate limit exceeded"));
+                    if !bucket.take(Instant::now()) {
+                        return ControlFlow::Break(End::CutOff("message rate limit exceeded"));
                     }
-                    let (replies, valid) = tracker.handle_frame(conn, &text);
-                    self.bad_messages += u32::from(!valid);
-                    replies
+                    let valid = tracker.handle_frame(conn, text, out);
+                    *bad_messages += u32::from(!valid);
                 }
-                Incoming::Binary => {
-                    self.bad_messages += 1;
-                    Vec::new()
-                }
-                Incoming::Ping(payload) => frame::encode(frame::OP_PONG, &payload),
-                Incoming::Pong => Vec::new(),
-                Incoming::Close => return Some(End::ClientClosed),
-            };
-            if !replies.is_empty() && !write(io, &replies).await {
-                return Some(End::Gone);
+                Incoming::Binary => *bad_messages += 1,
+                Incoming::Ping(payload) => frame::write(out, frame::OP_PONG, payload),
+                Incoming::Pong => {}
+                Incoming::Close => return ControlFlow::Break(End::ClientClosed),
             }
-            if self.bad_messages > limits.max_bad_messages {
-                return Some(End::CutOff("too many invalid messages"));
+            if *bad_messages > max_bad {
+                return ControlFlow::Break(End::CutOff("too many invalid messages"));
             }
+            ControlFlow::Continue(())
+        });
+        match fed {
+            Ok(ControlFlow::Continue(())) => None,
+            Ok(ControlFlow::Break(end)) => Some(end),
+            Err(FrameError::TooLarge) => Some(End::CutOff("message too large")),
+            Err(FrameError::Protocol(_)) => Some(End::CutOff("WebSocket protocol error")),
         }
     }
 }
@@ -220,11 +237,12 @@ async fn finish_close(io: &mut Io) {
     let mut buf = [0u8; 512];
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         while let Ok(n @ 1..) = io.read(&mut buf).await {
-            decoder.extend(&buf[..n]);
-            while let Ok(Some(message)) = decoder.next() {
-                if message == Incoming::Close {
-                    return;
-                }
+            let closed = decoder.feed(&mut buf[..n], |message| match message {
+                Incoming::Close => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            });
+            if !matches!(closed, Ok(ControlFlow::Continue(()))) {
+                return;
             }
         }
     })
@@ -239,15 +257,13 @@ fn failure(reason: &str) -> TrackerToClient {
     })
 }
 
-fn text_frame(msg: &TrackerToClient) -> Vec<u8> {
-    frame::encode(frame::OP_TEXT, msg.to_json().as_bytes())
-}
-
 impl Tracker {
-    /// Decodes and handles one text message from `conn`: returns the frames
-    /// for `conn` itself (one buffer), and whether the message was valid.
-    /// Messages for other connections go to their outboxes.
-    fn handle_frame(&self, conn: ConnId, bytes: &[u8]) -> (Vec<u8>, bool) {
+    /// Decodes and handles one text message from `conn`: appends the
+    /// frames for `conn` itself to `mine_out`, and returns whether the
+    /// message was valid. Messages for other connections go to their
+    /// outboxes.
+    fn handle_frame(&self, conn: ConnId, bytes: &[u8], mine_out: &mut Vec<u8>) -> bool {
+        self.messages.fetch_add(1, Ordering::Relaxed);
         let decoded = ClientToTracker::try_from(bytes);
         let valid = decoded.is_ok();
         let mut out = StateOutbox::new();
@@ -269,11 +285,14 @@ impl Tracker {
         }
         // Encoding happens outside the lock.
         for (outbox, msg) in others {
-            if !outbox.push(text_frame(&msg), self.limits.outbox_len) {
+            if !outbox.push(msg.to_json().as_bytes(), self.limits.outbox_len) {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        (super::concat(mine.iter().map(text_frame)), valid)
+        for msg in mine {
+            frame::write(mine_out, frame::OP_TEXT, msg.to_json().as_bytes());
+        }
+        valid
     }
 }
 

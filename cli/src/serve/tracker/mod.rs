@@ -13,12 +13,13 @@
 
 mod conn;
 mod frame;
+mod members;
 pub mod state;
 #[cfg(test)]
 mod tests;
 mod upgrade;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -55,19 +56,6 @@ pub struct Limits {
     pub outbox_len: usize,
 }
 
-/// Frames joined into one buffer (one write), copied slice by slice.
-fn concat(frames: impl IntoIterator<Item = Vec<u8>>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for frame in frames {
-        if out.is_empty() {
-            out = frame;
-        } else {
-            out.extend_from_slice(&frame);
-        }
-    }
-    out
-}
-
 /// Counters for `/_peercdn/stats`; `swarms` and `peers` are filled in when read.
 #[derive(Clone, Debug, Default)]
 pub struct TrackerCounters {
@@ -92,6 +80,8 @@ pub struct Tracker {
     cut_off: AtomicU64,
     /// Relayed messages dropped because the recipient's outbox was full.
     dropped: AtomicU64,
+    /// Text messages handled since start.
+    messages: AtomicU64,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -106,9 +96,16 @@ struct Inner {
 /// socket and this.
 #[derive(Default)]
 pub struct Outbox {
-    queue: Mutex<VecDeque<Vec<u8>>>,
+    queue: Mutex<Queued>,
     notify: Notify,
     signals: AtomicU8,
+}
+
+/// Frames end to end, ready to be written in one go, and how many.
+#[derive(Default)]
+struct Queued {
+    bytes: Vec<u8>,
+    frames: usize,
 }
 
 /// [`Outbox`] signal bits.
@@ -126,22 +123,27 @@ impl Outbox {
         self.signals.swap(0, Ordering::Relaxed)
     }
 
-    /// Queues a frame unless `cap` frames are already waiting.
-    fn push(&self, frame: Vec<u8>, cap: usize) -> bool {
+    /// Queues a text frame of `json` unless `cap` frames already wait.
+    fn push(&self, json: &[u8], cap: usize) -> bool {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if queue.len() >= cap {
+        if queue.frames >= cap {
             return false;
         }
-        queue.push_back(frame);
+        frame::write(&mut queue.bytes, frame::OP_TEXT, json);
+        queue.frames += 1;
         drop(queue);
         self.notify.notify_one();
         true
     }
 
-    /// Everything queued, as one buffer (one write), freeing the queue.
-    fn take_all(&self) -> Vec<u8> {
-        let queue = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        concat(queue)
+    /// Moves everything queued to the end of `out`, freeing the queue.
+    fn take_into(&self, out: &mut Vec<u8>) {
+        let queued = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        if out.is_empty() {
+            *out = queued.bytes;
+        } else {
+            out.extend_from_slice(&queued.bytes);
+        }
     }
 }
 
@@ -157,6 +159,7 @@ impl Tracker {
             connections: AtomicU64::new(0),
             cut_off: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            messages: AtomicU64::new(0),
             shutdown,
         })
     }
@@ -178,6 +181,12 @@ impl Tracker {
     /// Connections accepted since start.
     pub fn accepted(&self) -> u64 {
         self.next_conn.load(Ordering::Relaxed) - 1
+    }
+
+    /// Connections accepted and messages handled since start: unchanged
+    /// means nothing happened.
+    pub fn activity(&self) -> u64 {
+        self.accepted() + self.messages.load(Ordering::Relaxed)
     }
 
     /// Open tracker connections.

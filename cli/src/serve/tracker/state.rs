@@ -3,7 +3,7 @@
 //! global random source (a seeded generator), so it is tested directly.
 //!
 //! Invariants:
-//! - every peer in a swarm is listed under its connection in `conns`, and
+//! - every peer in a swarm is listed under its connection in `members`, and
 //!   nothing else is: disconnecting a connection removes exactly its peers;
 //! - no swarm is empty; there are at most `max_swarms` swarms, at most
 //!   `max_peers_per_swarm` peers in one, and a connection is a peer in at
@@ -22,6 +22,7 @@ use peercdn::tracker::{
     RelayedAnswer, RelayedOffer, Scrape, ScrapeFile, ScrapeReply, TrackerToClient,
 };
 
+use super::members::Members;
 use super::{Limits, TrackerCounters};
 
 /// Identifies one WebSocket connection.
@@ -49,7 +50,7 @@ pub struct TrackerState {
     limits: Limits,
     swarms: HashMap<Id20, Swarm>,
     /// Each connection's (info hash, peer id) memberships.
-    conns: HashMap<ConnId, Vec<(Id20, Id20)>>,
+    members: Members,
     rng: u64,
     counters: TrackerCounters,
 }
@@ -59,7 +60,7 @@ impl TrackerState {
         TrackerState {
             limits,
             swarms: HashMap::new(),
-            conns: HashMap::new(),
+            members: Members::default(),
             // xorshift must not start at zero.
             rng: seed | 1,
             counters: TrackerCounters::default(),
@@ -144,10 +145,7 @@ impl TrackerState {
             self.forget_membership(old, &a.info_hash, &a.peer_id);
         }
         if previous_conn != Some(conn) {
-            self.conns
-                .entry(conn)
-                .or_default()
-                .push((a.info_hash, a.peer_id));
+            self.members.add(conn, (a.info_hash, a.peer_id));
         }
         let swarm = self.swarms.entry(a.info_hash).or_default();
         let was_seeder = swarm.peers.get(&a.peer_id).is_some_and(|p| p.seeder);
@@ -171,11 +169,10 @@ impl TrackerState {
     fn admit(&self, conn: ConnId, a: &Announce) -> Result<Option<ConnId>, &'static str> {
         let swarm = self.swarms.get(&a.info_hash);
         let previous_conn = swarm.and_then(|s| s.peers.get(&a.peer_id)).map(|p| p.conn);
-        if previous_conn != Some(conn) {
-            let memberships = self.conns.get(&conn).map_or(0, Vec::len);
-            if memberships >= self.limits.max_swarms_per_conn {
-                return Err("too many swarms on this connection");
-            }
+        if previous_conn != Some(conn)
+            && self.members.count(conn) >= self.limits.max_swarms_per_conn
+        {
+            return Err("too many swarms on this connection");
         }
         if previous_conn.is_none() {
             match swarm {
@@ -284,7 +281,7 @@ impl TrackerState {
 
     /// The connection closed: its peers leave every swarm.
     pub fn disconnect(&mut self, conn: ConnId) {
-        for (info_hash, peer_id) in self.conns.remove(&conn).unwrap_or_default() {
+        for (info_hash, peer_id) in self.members.take(conn) {
             self.remove_from_swarm(&info_hash, &peer_id);
         }
     }
@@ -322,12 +319,7 @@ impl TrackerState {
     }
 
     fn forget_membership(&mut self, conn: ConnId, info_hash: &Id20, peer_id: &Id20) {
-        if let Some(list) = self.conns.get_mut(&conn) {
-            list.retain(|(h, p)| h != info_hash || p != peer_id);
-            if list.is_empty() {
-                self.conns.remove(&conn);
-            }
-        }
+        self.members.remove(conn, &(*info_hash, *peer_id));
     }
 
     fn remove_from_swarm(&mut self, info_hash: &Id20, peer_id: &Id20) {

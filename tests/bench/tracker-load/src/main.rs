@@ -15,11 +15,11 @@
 //!    repeat) for `--secs`; completed announces / secs is the throughput.
 //!    Relayed offers arriving meanwhile are read and counted, not answered.
 //!
-//! Rounds alternate between the servers; each server's best round counts
-//! (the machine is shared, and interference only makes numbers worse).
+//! Rounds alternate between the servers, so a neighbour's load hits both
+//! alike; [`report`] prints every round, per-round ratios and medians.
 //!
 //! Usage: tracker-load --peercdn <bin> --repo <dir> [--peers 2000]
-//!        [--offers 5] [--swarm-size 50] [--secs 8] [--sdp-bytes 600] [--rounds 3]
+//!        [--offers 5] [--swarm-size 50] [--secs 8] [--sdp-bytes 600] [--rounds 5]
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,9 +31,10 @@ use tokio::process::{Child, Command};
 use tokio::sync::{watch, Barrier};
 
 mod peer;
+mod report;
 use peer::PeerSpec;
 
-struct Options {
+pub struct Options {
     peercdn: String,
     repo: String,
     peers: usize,
@@ -44,7 +45,7 @@ struct Options {
     rounds: usize,
 }
 
-struct Outcome {
+pub struct Outcome {
     name: &'static str,
     idle_kib: u64,
     loaded_kib: u64,
@@ -59,15 +60,15 @@ struct Outcome {
 impl Outcome {
     /// Announces per second of server CPU: its capacity per core, which
     /// other work on a shared machine does not skew.
-    fn per_cpu_sec(&self) -> f64 {
+    pub fn per_cpu_sec(&self) -> f64 {
         self.announces as f64 / self.cpu_secs.max(0.01)
     }
 
-    fn per_sec(&self) -> f64 {
+    pub fn per_sec(&self) -> f64 {
         self.announces as f64 / self.secs
     }
 
-    fn kib_per_1000(&self) -> f64 {
+    pub fn kib_per_1000(&self) -> f64 {
         self.loaded_kib.saturating_sub(self.idle_kib) as f64 / self.peers as f64 * 1000.0
     }
 }
@@ -80,79 +81,21 @@ async fn main() {
         // Alternating, so a neighbour's load hits both servers alike.
         let ours = run_one("peercdn serve", &opts, ours_command(&opts)).await;
         let reference = run_one("bittorrent-tracker", &opts, reference_command(&opts)).await;
-        rounds.push((ours, reference));
-    }
-    print_table(&opts, &rounds);
-    print_ratios(&rounds);
-}
-
-fn print_table(opts: &Options, rounds: &[(Outcome, Outcome)]) {
-    println!(
-        "\ntracker benchmark: {} peers, {} offers of {} B per announce, swarms of {}, {} s closed loop, {} rounds",
-        opts.peers, opts.offers, opts.sdp_bytes, opts.swarm_size, opts.secs, opts.rounds
-    );
-    println!(
-        "{:<6} {:<20} {:>12} {:>14} {:>16} {:>14} {:>14}",
-        "round",
-        "server",
-        "announces/s",
-        "per CPU-s",
-        "KiB/1000 peers",
-        "idle RSS KiB",
-        "offers recv"
-    );
-    for (i, (ours, reference)) in rounds.iter().enumerate() {
-        for o in [ours, reference] {
-            println!(
-                "{:<6} {:<20} {:>12.0} {:>14.0} {:>16.0} {:>14} {:>14}",
-                i + 1,
+        // Each round as it ends, so an interrupted run still tells something.
+        for o in [&ours, &reference] {
+            eprintln!(
+                "round {}: {}: {:.0} announces/s, {:.0} per CPU-s, {:.0} KiB/1000 peers",
+                rounds.len() + 1,
                 o.name,
                 o.per_sec(),
                 o.per_cpu_sec(),
-                o.kib_per_1000(),
-                o.idle_kib,
-                o.offers_received
+                o.kib_per_1000()
             );
         }
+        rounds.push((ours, reference));
     }
-}
-
-fn print_ratios(rounds: &[(Outcome, Outcome)]) {
-    // Interference from other work on the machine only ever slows a server
-    // down or inflates its memory, so each server's best round is the
-    // closest to what it can do. Per-round ratios are printed too.
-    let best = |pick: fn(&(Outcome, Outcome)) -> &Outcome| {
-        let max = |f: fn(&Outcome) -> f64| rounds.iter().map(|r| f(pick(r))).fold(0.0, f64::max);
-        let memory = rounds
-            .iter()
-            .map(|r| pick(r).kib_per_1000())
-            .fold(f64::MAX, f64::min);
-        (max(Outcome::per_sec), max(Outcome::per_cpu_sec), memory)
-    };
-    let (ours_speed, ours_cpu, ours_mem) = best(|r| &r.0);
-    let (ref_speed, ref_cpu, ref_mem) = best(|r| &r.1);
-    for (i, (ours, reference)) in rounds.iter().enumerate() {
-        println!(
-            "round {}: throughput ratio {:.2}x (per CPU-second {:.2}x), memory ratio {:.3}",
-            i + 1,
-            ours.per_sec() / reference.per_sec(),
-            ours.per_cpu_sec() / reference.per_cpu_sec(),
-            ours.kib_per_1000() / reference.kib_per_1000()
-        );
-    }
-    println!(
-        "best rounds: ours {ours_speed:.0} announces/s ({ours_cpu:.0} per CPU-s), {ours_mem:.0} KiB/1000 peers; \
-         bittorrent-tracker {ref_speed:.0} announces/s ({ref_cpu:.0} per CPU-s), {ref_mem:.0} KiB/1000 peers"
-    );
-    println!(
-        "throughput ratio (ours / bittorrent-tracker): {:.2}x wall clock, {:.2}x per CPU-second (goal >= 5x)",
-        ours_speed / ref_speed,
-        ours_cpu / ref_cpu
-    );
-    println!(
-        "memory per peer ratio (ours / bittorrent-tracker): {:.3} (goal <= 0.25)",
-        ours_mem / ref_mem
-    );
+    report::print_table(&opts, &rounds);
+    report::print_ratios(&rounds);
 }
 
 fn parse_args() -> Options {
@@ -164,7 +107,7 @@ fn parse_args() -> Options {
         swarm_size: 50,
         secs: 8,
         sdp_bytes: 600,
-        rounds: 3,
+        rounds: 5,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {

@@ -2,13 +2,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use peercdn::tracker::{Announce, AnnounceEvent, ClientToTracker, Offer};
+use tokio::net::TcpStream;
 use tokio::sync::{watch, Barrier};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::Options;
 
@@ -62,12 +64,7 @@ impl PeerSpec {
         mut go: watch::Receiver<Option<Instant>>,
         offers_seen: Arc<AtomicU64>,
     ) -> u64 {
-        // tungstenite zero-fills its whole read buffer on every read: the
-        // 128 KiB default would make the generator the bottleneck.
-        let config = WebSocketConfig::default().read_buffer_size(8192);
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), false)
-            .await
-            .expect("connect");
+        let mut ws = connect(&url).await;
         ws.send(Message::text(self.started.clone()))
             .await
             .expect("send");
@@ -92,6 +89,26 @@ impl PeerSpec {
         }
         let _ = ws.close(None).await;
         done
+    }
+}
+
+/// Connects, retrying: on a loaded machine a server's accept queue can
+/// overflow during the connection burst, and the kernel then resets the
+/// connection (both servers alike).
+async fn connect(url: &str) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+    // tungstenite zero-fills its whole read buffer on every read: the
+    // 128 KiB default would make the generator the bottleneck.
+    let config = WebSocketConfig::default().read_buffer_size(8192);
+    let mut attempt = 0;
+    loop {
+        match tokio_tungstenite::connect_async_with_config(url, Some(config), false).await {
+            Ok((ws, _)) => return ws,
+            Err(e) if attempt >= 20 => panic!("connect: {e}"),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+            }
+        }
     }
 }
 
