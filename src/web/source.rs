@@ -5,7 +5,8 @@
 //! Each pull yields the next piece slice of the response, taking the piece
 //! from Cache Storage, else from the origin in one Range request for the
 //! run of following pieces that are not cached either. Verified pieces from
-//! the origin are written to the cache; the `done` promise (handed to the
+//! the origin are written to the cache (within the storage budget, see
+//! `store`); the `done` promise (handed to the
 //! fetch event's `waitUntil`) settles once the stream has ended and every
 //! write has finished, so the worker is not stopped mid-write.
 //!
@@ -152,7 +153,7 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
     let mut state = state.borrow_mut();
     let mut wanted = None;
     for (index, bytes) in pieces {
-        state.writes.push(context.store.put(index, &bytes)?);
+        state.writes.push(keep(&context, index, &bytes));
         if index == piece {
             wanted = Some(bytes);
         } else {
@@ -160,6 +161,19 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
         }
     }
     wanted.ok_or_else(|| error("peercdn: origin run did not include the wanted piece"))
+}
+
+/// Writes a verified piece to Cache Storage within the storage budget; the
+/// promise settles (never rejects) when that is done.
+fn keep(context: &Rc<Context>, piece: u64, bytes: &[u8]) -> Promise {
+    let (context, body) = (context.clone(), Uint8Array::from(bytes));
+    future_to_promise(async move {
+        let store = &context.store;
+        store
+            .put_within_budget(&context.manifest, piece, &body)
+            .await;
+        Ok(JsValue::UNDEFINED)
+    })
 }
 
 /// Asks the leader tab (peers) for pieces `piece..=last`; on success they

@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{MessageEvent, MessagePort, RtcDataChannel, RtcPeerConnection};
 
 use super::peers::PeerLink;
@@ -188,9 +188,13 @@ fn stored(shared: &Shared, piece: u32, data: &[u8], source: crate::engine::Sourc
         crate::engine::Source::Peer(_) => driver.stats.from_peers += span.data_len,
         crate::engine::Source::Origin => driver.stats.from_origin += span.data_len,
     }
-    if let Ok(write) = driver.store.put(u64::from(piece), data) {
-        driver.writes.push(write);
-    }
+    let (store, manifest) = (driver.store.clone(), driver.manifest.clone());
+    let body = Uint8Array::from(data);
+    driver.writes.push(future_to_promise(async move {
+        let piece = u64::from(piece);
+        store.put_within_budget(&manifest, piece, &body).await;
+        Ok(JsValue::UNDEFINED)
+    }));
 }
 
 fn read_piece(shared: &Shared, piece: u32) {
