@@ -23,7 +23,7 @@
 use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use web_sys::{Cache, CacheStorage, Request, Response, ResponseInit};
 
@@ -117,17 +117,13 @@ impl PieceStore {
         Ok(found.is_instance_of::<Response>())
     }
 
-    /// Stores verified bytes; the promise settles when the write is done.
-    fn put(&self, piece: u64, body: &Uint8Array) -> JsResult<Promise> {
+    /// Puts verified bytes, as they are: no budget, no retry.
+    async fn write(&self, piece: u64, body: &Uint8Array) -> JsResult<()> {
         self.touch(piece);
         let init = ResponseInit::new();
         init.set_status(200);
         let response = Response::new_with_opt_buffer_source_and_init(Some(body), &init)?;
-        Ok(self.cache.put_with_str(&self.key(piece), &response))
-    }
-
-    async fn write(&self, piece: u64, body: &Uint8Array) -> JsResult<()> {
-        settle(self.put(piece, body)?).await
+        settle(self.cache.put_with_str(&self.key(piece), &response)).await
     }
 
     /// Stores verified bytes within the budget (see the module doc); never
