@@ -24,7 +24,6 @@ mod quota;
 mod source;
 mod store;
 mod timer;
-mod turns;
 mod worker;
 
 #[cfg(test)]
