@@ -1,11 +1,17 @@
 //! The storage budget: the estimate is read, the budget holds, pieces go in
 //! LRU order, and a QuotaExceededError never escapes.
 
+use std::rc::Rc;
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::support::*;
+use crate::manifest::InMemorySite;
 use crate::web::quota::estimate;
-use crate::web::store::Stored;
+use crate::web::store::{PieceStore, Stored};
 
 /// What one piece entry may cost in the budget (body plus the store's
 /// allowance for its URL and headers).
@@ -120,4 +126,46 @@ async fn a_second_quota_error_drops_the_write_quietly() {
     assert_eq!(store.get(&site.manifest, 2).await.unwrap(), None);
     // The next write reaches Cache Storage again.
     assert_eq!(keep(&store, &site, 2).await, Stored::Written);
+}
+
+/// Writes `pieces` from concurrent callers, as the worker and the leader
+/// do; whether each caller saw its piece written at the first try.
+async fn keep_concurrently(
+    store: &Rc<PieceStore>,
+    site: &Rc<InMemorySite>,
+    pieces: &[u64],
+) -> Vec<bool> {
+    let calls: Array = pieces
+        .iter()
+        .map(|&piece| {
+            let (store, site) = (store.clone(), site.clone());
+            future_to_promise(async move {
+                let stored = keep(&store, &site, piece).await;
+                Ok(JsValue::from(stored == Stored::Written))
+            })
+        })
+        .collect();
+    let written: Array = JsFuture::from(Promise::all(&calls)).await.unwrap().into();
+    written.iter().map(|w| w.is_truthy()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_writes_make_room_for_their_whole_batch() {
+    let site = Rc::new(site(
+        "evict-batch",
+        "a.bin",
+        &pattern(6 * PIECE as usize, 11),
+    ));
+    let store = Rc::new(fresh_store(&site).await);
+    let cap = usage().await + 4 * ENTRY;
+    store.set_cap(cap);
+    keep(&store, &site, 0).await;
+    let outcomes = keep_concurrently(&store, &site, &[1, 2, 3]).await;
+    assert_eq!(outcomes, vec![true; 3]);
+    assert_eq!(store.cached().await.unwrap(), vec![0, 1, 2, 3]);
+    // Two more at once: room is made for both before either is put.
+    let outcomes = keep_concurrently(&store, &site, &[4, 5]).await;
+    assert_eq!(outcomes, vec![true; 2]);
+    assert_eq!(store.cached().await.unwrap(), vec![2, 3, 4, 5]);
+    assert!(usage().await <= cap);
 }
