@@ -28,10 +28,7 @@ async fn the_estimate_is_read_from_the_plain_object_the_browser_returns() {
     let site = site("evict-estimate", "a.bin", &pattern(PIECE as usize, 5));
     let store = fresh_store(&site).await;
     let before = estimate().await.unwrap();
-    assert!(
-        before.quota > before.usage && before.usage > 0,
-        "{before:?}"
-    );
+    assert!(before.quota > before.usage, "{before:?}");
     store.make_room(&site.manifest, PIECE).await.unwrap();
     keep(&store, &site, 0).await;
     assert!(
