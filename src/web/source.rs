@@ -24,6 +24,7 @@ use web_sys::ReadableStreamDefaultController;
 
 use super::context::Context;
 use super::js::{error, settle, JsResult};
+use super::store::keep;
 use crate::manifest::AssetEntry;
 use crate::range::PieceSlice;
 
@@ -153,7 +154,8 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
     let mut state = state.borrow_mut();
     let mut wanted = None;
     for (index, bytes) in pieces {
-        state.writes.push(keep(&context, index, &bytes));
+        let (store, manifest) = (context.store.clone(), context.manifest.clone());
+        state.writes.push(keep(store, manifest, index, &bytes));
         if index == piece {
             wanted = Some(bytes);
         } else {
@@ -161,19 +163,6 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<Vec<u8>
         }
     }
     wanted.ok_or_else(|| error("peercdn: origin run did not include the wanted piece"))
-}
-
-/// Writes a verified piece to Cache Storage within the storage budget; the
-/// promise settles (never rejects) when that is done.
-fn keep(context: &Rc<Context>, piece: u64, bytes: &[u8]) -> Promise {
-    let (context, body) = (context.clone(), Uint8Array::from(bytes));
-    future_to_promise(async move {
-        let store = &context.store;
-        store
-            .put_within_budget(&context.manifest, piece, &body)
-            .await;
-        Ok(JsValue::UNDEFINED)
-    })
 }
 
 /// Asks the leader tab (peers) for pieces `piece..=last`; on success they

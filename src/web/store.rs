@@ -21,6 +21,7 @@ use super::js::{resolve, settle, JsResult};
 use crate::manifest::VerifiedManifest;
 
 mod budget;
+pub use budget::keep;
 #[cfg(test)]
 pub use budget::Stored;
 

@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{MessageEvent, MessagePort, RtcDataChannel, RtcPeerConnection};
 
 use super::peers::PeerLink;
@@ -24,7 +24,7 @@ use crate::engine::{Engine, Input, Output, PeerKey, Time, WantId};
 use crate::manifest::VerifiedManifest;
 use crate::web::global::now_ms;
 use crate::web::listener::Listener;
-use crate::web::store::PieceStore;
+use crate::web::store::{keep, PieceStore};
 use crate::web::timer::{clear_timeout, set_timeout};
 
 pub type Shared = Rc<RefCell<Driver>>;
@@ -189,12 +189,8 @@ fn stored(shared: &Shared, piece: u32, data: &[u8], source: crate::engine::Sourc
         crate::engine::Source::Origin => driver.stats.from_origin += span.data_len,
     }
     let (store, manifest) = (driver.store.clone(), driver.manifest.clone());
-    let body = Uint8Array::from(data);
-    driver.writes.push(future_to_promise(async move {
-        let piece = u64::from(piece);
-        store.put_within_budget(&manifest, piece, &body).await;
-        Ok(JsValue::UNDEFINED)
-    }));
+    let write = keep(store, manifest, u64::from(piece), data);
+    driver.writes.push(write);
 }
 
 fn read_piece(shared: &Shared, piece: u32) {

@@ -25,7 +25,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::PieceStore;
 use crate::eviction::{budget, victims, CachedPiece};
@@ -80,6 +80,23 @@ impl Drop for BatchEnd<'_> {
 
 fn cost(body: &Uint8Array) -> u64 {
     u64::from(body.length()) + ENTRY_OVERHEAD
+}
+
+/// Writes verified bytes to `store` within the budget, in the background
+/// (the bytes have been served already); the promise settles, never
+/// rejecting, when the write is done. The one entry for the worker and
+/// the leader alike: one future type, so one copy of its code in the wasm.
+pub fn keep(
+    store: Rc<PieceStore>,
+    manifest: Rc<VerifiedManifest>,
+    piece: u64,
+    bytes: &[u8],
+) -> Promise {
+    let body = Uint8Array::from(bytes);
+    future_to_promise(async move {
+        store.put_within_budget(&manifest, piece, &body).await;
+        Ok(JsValue::UNDEFINED)
+    })
 }
 
 impl PieceStore {

@@ -76,9 +76,9 @@ pub async fn keep(
 pub fn context(site: &InMemorySite, store: PieceStore, scope: String) -> Rc<Context> {
     Rc::new(Context {
         scope,
-        manifest: site.manifest.clone(),
+        manifest: Rc::new(site.manifest.clone()),
         info_hash_hex: hex_encode(&site.manifest.info_hash),
-        store,
+        store: Rc::new(store),
         leader: LeaderLink::default(),
     })
 }
