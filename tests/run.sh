@@ -34,6 +34,9 @@ cargo build -p peercdn-cli
 cargo build --release --example wire_peer
 node --test --test-timeout=300000 tests/interop/
 
+step "wasm browser tests (wasm-bindgen-test in a service worker, inside the namespace)"
+bash tests/wasm/run.sh
+
 step "browser tests (Chromium, inside an isolated network namespace)"
 rm -rf target/e2e-runtime
 bash worker/build.sh target/e2e-runtime

@@ -30,14 +30,19 @@ ensure_cargo_fuzz() {
 }
 
 # The wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in
-# Cargo.lock (they must match). Not --locked: its lock file names a
-# webpki-roots release the registry no longer serves.
+# Cargo.lock (they must match), and its wasm-bindgen-test-runner (the wasm
+# browser tests; same package, same version). Not --locked: its lock file
+# names a webpki-roots release the registry no longer serves. --force: a
+# matching wasm-bindgen with a missing or stale runner is reinstalled.
 ensure_wasm_bindgen() {
-  local want
+  local want tool
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-  if ! wasm-bindgen --version 2>/dev/null | grep -qF " $want"; then
-    cargo install wasm-bindgen-cli --version "$want"
-  fi
+  for tool in wasm-bindgen wasm-bindgen-test-runner; do
+    if ! "$tool" --version 2>/dev/null | grep -qF " $want"; then
+      cargo install wasm-bindgen-cli --version "$want" --force
+      return
+    fi
+  done
 }
 
 # ffmpeg, from Debian's packages: the demo's video.

@@ -1,6 +1,8 @@
 //! What the service worker knows once started: its scope, the verified
 //! manifest and the piece store of that manifest's swarm.
 
+use std::rc::Rc;
+
 use js_sys::JSON;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
@@ -17,9 +19,10 @@ pub const MANIFEST_FILE: &str = "peercdn.json";
 pub struct Context {
     /// The registration scope, ending in `/`; asset paths are relative to it.
     pub scope: String,
-    pub manifest: VerifiedManifest,
+    /// Shared with the leader's driver and the background writes.
+    pub manifest: Rc<VerifiedManifest>,
     pub info_hash_hex: String,
-    pub store: PieceStore,
+    pub store: Rc<PieceStore>,
     /// The leader tab, when one has linked itself (worker side only).
     pub leader: LeaderLink,
 }
@@ -32,9 +35,9 @@ impl Context {
         let store = PieceStore::open(&super::global::caches()?, &scope, &info_hash_hex).await?;
         Ok(Context {
             scope,
-            manifest,
+            manifest: Rc::new(manifest),
             info_hash_hex,
-            store,
+            store: Rc::new(store),
             leader: LeaderLink::default(),
         })
     }

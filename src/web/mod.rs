@@ -5,7 +5,8 @@
 //! - [`context`]: the verified manifest and piece store a worker serves
 //!   ([`manifest_js`] reads `peercdn.json`);
 //! - [`source`]: the streamed body of an asset response;
-//! - [`store`]: verified pieces in Cache Storage; [`origin`]: Range
+//! - [`store`]: verified pieces in Cache Storage, within the storage budget
+//!   ([`quota`] reads the estimate); [`origin`]: Range
 //!   requests to the origin; [`js`]: conversions at the boundary.
 //!
 //! Thin by design: decisions (which pieces, which range, whether bytes are
@@ -19,10 +20,14 @@ mod listener;
 mod manifest_js;
 mod origin;
 mod page;
+mod quota;
 mod source;
 mod store;
 mod timer;
 mod worker;
+
+#[cfg(test)]
+mod tests;
 
 use wasm_bindgen::prelude::*;
 

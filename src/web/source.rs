@@ -5,7 +5,8 @@
 //! Each pull yields the next piece slice of the response, taking the piece
 //! from Cache Storage, else from the origin in one Range request for the
 //! run of following pieces that are not cached either. Verified pieces from
-//! the origin are written to the cache; the `done` promise (handed to the
+//! the origin are written to the cache (within the storage budget, see
+//! `store`); the `done` promise (handed to the
 //! fetch event's `waitUntil`) settles once the stream has ended and every
 //! write has finished, so the worker is not stopped mid-write.
 //!
@@ -27,6 +28,7 @@ use web_sys::ReadableStreamDefaultController;
 
 use super::context::Context;
 use super::js::{error, settle, JsResult};
+use super::store::keep;
 use crate::manifest::AssetEntry;
 use crate::range::PieceSlice;
 
@@ -186,7 +188,8 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<(Vec<u8
     let mut state = state.borrow_mut();
     let mut wanted = None;
     for (index, bytes) in pieces {
-        state.writes.push(context.store.put(index, &bytes)?);
+        let (store, manifest) = (context.store.clone(), context.manifest.clone());
+        state.writes.push(keep(store, manifest, index, &bytes));
         if index == piece {
             wanted = Some((bytes, Via::Origin));
         } else {

@@ -8,26 +8,24 @@
 //! checked again (the cache is reachable by any script of the origin), and
 //! an entry that fails is deleted and treated as missing.
 //!
-//! Budget: before a write, [`PieceStore::make_room`] compares the origin's
-//! usage (`navigator.storage.estimate()`) with a share of its quota and
-//! deletes pieces in the order of [`crate::eviction`]. A write that still
-//! fails (QuotaExceededError) only leaves the piece uncached: the error
-//! never reaches the page.
+//! Writes go through the storage budget: see [`budget`].
 
 use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
-use web_sys::{Cache, CacheStorage, Request, Response, ResponseInit, StorageEstimate};
+use web_sys::{Cache, CacheStorage, Request, Response, ResponseInit};
 
 use super::js::{resolve, settle, JsResult};
-use crate::eviction::{budget, victims, CachedPiece};
 use crate::manifest::VerifiedManifest;
 
+mod budget;
+pub use budget::keep;
+#[cfg(test)]
+pub use budget::Stored;
+
 const CACHE_PREFIX: &str = "peercdn-";
-/// Share of the origin's storage quota peercdn allows itself.
-const QUOTA_SHARE_PERCENT: u64 = 50;
 
 pub struct PieceStore {
     cache: Cache,
@@ -35,6 +33,10 @@ pub struct PieceStore {
     /// Piece -> tick of its last read or write in this worker's life.
     recent: RefCell<SortedMap<u64, u64>>,
     tick: Cell<u64>,
+    /// Most bytes the origin may use for anything, whatever its quota
+    /// (tests lower it; browsers give no way to lower a quota).
+    cap: Cell<u64>,
+    writes: budget::WriteQueue,
 }
 
 impl PieceStore {
@@ -51,6 +53,8 @@ impl PieceStore {
             base: format!("{scope}__peercdn/piece/"),
             recent: RefCell::new(SortedMap::new()),
             tick: Cell::new(0),
+            cap: Cell::new(u64::MAX),
+            writes: budget::WriteQueue::default(),
         })
     }
 
@@ -90,61 +94,24 @@ impl PieceStore {
         Ok(found.is_instance_of::<Response>())
     }
 
-    /// Stores verified bytes; the promise settles when the write is done
-    /// (hand it to `waitUntil`).
-    pub fn put(&self, piece: u64, bytes: &[u8]) -> JsResult<Promise> {
+    /// Puts verified bytes, as they are (no budget, no retry); the
+    /// promise settles when the write is done.
+    fn put(&self, piece: u64, body: &Uint8Array) -> JsResult<Promise> {
         self.touch(piece);
         let init = ResponseInit::new();
         init.set_status(200);
-        let body = Uint8Array::from(bytes);
-        let response = Response::new_with_opt_buffer_source_and_init(Some(&body), &init)?;
+        let response = Response::new_with_opt_buffer_source_and_init(Some(body), &init)?;
         Ok(self.cache.put_with_str(&self.key(piece), &response))
     }
-}
 
-impl PieceStore {
-    /// Deletes cached pieces until `need` more bytes fit in the budget.
-    pub async fn make_room(&self, manifest: &VerifiedManifest, need: u64) -> JsResult<()> {
-        let estimate =
-            resolve::<StorageEstimate>(super::global::storage()?.estimate()?, "storage.estimate")
-                .await?;
-        let usage = estimate.get_usage().unwrap_or(0.0) as u64;
-        let quota = estimate.get_quota().unwrap_or(f64::MAX) as u64;
-        let limit = budget(quota, QUOTA_SHARE_PERCENT, u64::MAX);
-        if usage.saturating_add(need) <= limit {
-            return Ok(());
-        }
-        let entries = self.cached_pieces(manifest).await?;
-        for piece in victims(&entries, usage.saturating_add(need) - limit) {
-            settle(self.cache.delete_with_str(&self.key(piece))).await?;
-            self.recent.borrow_mut().remove(&piece);
-        }
-        Ok(())
-    }
-
-    /// The pieces in the cache (unverified: a read checks each one).
+    /// The pieces in the cache, in insertion order (unverified: a read
+    /// checks each one).
     pub async fn cached(&self) -> JsResult<Vec<u64>> {
         let keys = resolve::<Array>(self.cache.keys(), "cache.keys").await?;
         Ok(keys
             .iter()
             .filter_map(|k| k.dyn_into::<Request>().ok())
             .filter_map(|request| request.url().strip_prefix(&self.base)?.parse::<u64>().ok())
-            .collect())
-    }
-
-    /// Every cached piece, in insertion order, with its size and recency.
-    async fn cached_pieces(&self, manifest: &VerifiedManifest) -> JsResult<Vec<CachedPiece>> {
-        let keys = resolve::<Array>(self.cache.keys(), "cache.keys").await?;
-        let recent = self.recent.borrow();
-        Ok(keys
-            .iter()
-            .filter_map(|k| k.dyn_into::<Request>().ok())
-            .filter_map(|request| request.url().strip_prefix(&self.base)?.parse::<u64>().ok())
-            .map(|piece| CachedPiece {
-                piece,
-                bytes: manifest.piece_span(piece).map_or(0, |s| s.data_len),
-                last_used: recent.get(&piece).copied(),
-            })
             .collect())
     }
 }

@@ -81,23 +81,26 @@ impl Worker {
                     return Ok(response.into());
                 }
             }
-            respond(context, &event, &request, asset)
-                .await
-                .map(JsValue::from)
+            let (response, done) = respond(context, &request, asset).await?;
+            if let Some(done) = done {
+                event.wait_until(&done)?;
+            }
+            Ok(response.into())
         }))
     }
 }
 
-async fn respond(
+/// The response to `request` for `asset`, and the promise of its streamed
+/// body's end and cache writes (for `waitUntil`), if it has one.
+pub(super) async fn respond(
     context: Rc<Context>,
-    event: &FetchEvent,
     request: &Request,
     asset: AssetEntry,
-) -> JsResult<Response> {
+) -> JsResult<(Response, Option<Promise>)> {
     let range_header = request.headers().get("Range")?;
     let range = match answer(range_header.as_deref(), asset.length) {
-        RangeAnswer::Unsatisfiable => return unsatisfiable(asset.length),
-        RangeAnswer::Whole if asset.length == 0 => return empty_response(&asset),
+        RangeAnswer::Unsatisfiable => return Ok((unsatisfiable(asset.length)?, None)),
+        RangeAnswer::Whole if asset.length == 0 => return Ok((empty_response(&asset)?, None)),
         RangeAnswer::Whole => None,
         RangeAnswer::Partial(range) => Some(range),
     };
@@ -114,13 +117,13 @@ async fn respond(
     let headers = response_headers(&asset, range)?;
     let (source, done) = AssetSource::new(context, asset, slices);
     source.prime().await?;
-    event.wait_until(&done)?;
     let stream =
         ReadableStream::new_with_underlying_source(&JsValue::from(source).unchecked_into())?;
     let init = ResponseInit::new();
     init.set_status(if range.is_some() { 206 } else { 200 });
     init.set_headers(&headers);
-    Response::new_with_opt_readable_stream_and_init(Some(&stream), &init)
+    let response = Response::new_with_opt_readable_stream_and_init(Some(&stream), &init)?;
+    Ok((response, Some(done)))
 }
 
 fn response_headers(asset: &AssetEntry, range: Option<ByteRange>) -> JsResult<Headers> {

@@ -24,7 +24,7 @@ use crate::engine::{Engine, Input, Output, PeerKey, Time, WantId};
 use crate::manifest::VerifiedManifest;
 use crate::web::global::now_ms;
 use crate::web::listener::Listener;
-use crate::web::store::PieceStore;
+use crate::web::store::{keep, PieceStore};
 use crate::web::timer::{clear_timeout, set_timeout};
 
 pub type Shared = Rc<RefCell<Driver>>;
@@ -188,9 +188,9 @@ fn stored(shared: &Shared, piece: u32, data: &[u8], source: crate::engine::Sourc
         crate::engine::Source::Peer(_) => driver.stats.from_peers += span.data_len,
         crate::engine::Source::Origin => driver.stats.from_origin += span.data_len,
     }
-    if let Ok(write) = driver.store.put(u64::from(piece), data) {
-        driver.writes.push(write);
-    }
+    let (store, manifest) = (driver.store.clone(), driver.manifest.clone());
+    let write = keep(store, manifest, u64::from(piece), data);
+    driver.writes.push(write);
 }
 
 fn read_piece(shared: &Shared, piece: u32) {

@@ -107,8 +107,8 @@ impl Controller {
         let cached = context.store.cached().await?;
         let driver: Shared = Rc::new(RefCell::new(driver::Driver::new(
             engine,
-            Rc::new(context.manifest),
-            Rc::new(context.store),
+            context.manifest.clone(),
+            context.store.clone(),
             options.scope.clone(),
         )));
         driver::install_timer(&driver);
