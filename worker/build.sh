@@ -19,7 +19,7 @@ cargo build --release --target wasm32-unknown-unknown -q
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 wasm-bindgen --target no-modules --no-typescript --out-dir "$out" --out-name peercdn \
-  target/wasm32-unknown-unknown/release/peercdn.wasm
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/peercdn.wasm"
 mkdir -p "$site/peercdn"
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
