@@ -50,11 +50,15 @@ export async function offload ({ sequential, crowd }) {
 
 async function runSequential ({ origin, browser }, n, siteBytes, assets) {
   const visitors = []
+  let paths = {}
   for (let k = 1; k <= n; k++) {
     const v = await visit(browser, origin, siteBytes)
-    const originBytes = await originTotal(origin)
+    const now = await originPaths(origin)
+    const originBytes = sum(now)
     await verify(v.page, origin, assets)
-    visitors.push({ k, originBytes, originShare: originBytes / (k * siteBytes), ...v.times })
+    const fromOriginByPath = Object.fromEntries(Object.entries(now).filter(([p, b]) => b > (paths[p] ?? 0)).map(([p, b]) => [p, b - (paths[p] ?? 0)]))
+    paths = now
+    visitors.push({ k, originBytes, originShare: originBytes / (k * siteBytes), ...v.times, fromOriginByPath })
     log(`visitor ${k}: origin share ${(originBytes / (k * siteBytes)).toFixed(3)}, first peer byte ${v.times.firstPeerByteMs?.toFixed(0)} ms`)
   }
   const last = visitors[visitors.length - 1]
@@ -63,7 +67,10 @@ async function runSequential ({ origin, browser }, n, siteBytes, assets) {
 
 async function runCrowd ({ origin, browser }, n, siteBytes, assets) {
   const started = Date.now()
-  const visitors = await Promise.all([...Array(n)].map(() => visit(browser, origin, siteBytes)))
+  const settled = await Promise.allSettled([...Array(n)].map(() => visit(browser, origin, siteBytes)))
+  const failed = settled.find((s) => s.status === 'rejected')
+  if (failed) throw failed.reason
+  const visitors = settled.map((s) => s.value)
   const seconds = (Date.now() - started) / 1000
   const originBytes = await originTotal(origin)
   for (const v of visitors) await verify(v.page, origin, assets)
@@ -101,7 +108,12 @@ async function verify (page, origin, assets) {
   check(await originTotal(origin) === before, 'verification read from the origin: a visitor was missing pieces')
 }
 
+async function originPaths (origin) {
+  return (await origin.stats()).origin.paths
+}
+
+const sum = (paths) => Object.values(paths).reduce((total, n) => total + n, 0)
+
 async function originTotal (origin) {
-  const { origin: served } = await origin.stats()
-  return Object.values(served.paths).reduce((sum, n) => sum + n, 0)
+  return sum(await originPaths(origin))
 }
