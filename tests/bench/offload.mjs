@@ -15,7 +15,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ROOT, prepareSite } from '../e2e/lib/origin.mjs'
 import { fetchInPage, sha256, waitInPage } from '../e2e/lib/site.mjs'
-import { check, log, median, newVisitor, withOriginAndBrowser } from './lib/bench.mjs'
+import { check, log, median, newVisitor, removeSite, withOriginAndBrowser } from './lib/bench.mjs'
 
 const MEDIA = process.env.PEERCDN_DEMO_MEDIA || path.join(ROOT, 'target/demo-media')
 
@@ -36,47 +36,53 @@ export async function offload ({ sequential, crowd }) {
   const manifest = JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8'))
   const assets = manifest.assets.map((a) => ({ path: a.path, sha256: sha256(fs.readFileSync(path.join(site, decodeURIComponent(a.path)))) }))
   const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
-  const seq = await withOriginAndBrowser(site, (env) => runSequential(env, sequential, siteBytes, assets))
-  const flash = await withOriginAndBrowser(site, (env) => runCrowd(env, crowd, siteBytes, assets))
+  const seq = await withOriginAndBrowser(site, (env) => runSequential(env, sequential, manifest, siteBytes, assets))
+  const flash = await withOriginAndBrowser(site, (env) => runCrowd(env, crowd, manifest, siteBytes, assets))
+  removeSite(site)
   const ttfpb = seq.visitors.slice(1).map((v) => v.firstPeerByteMs)
   return {
     siteBytes,
     assets: assets.length,
+    pieces: manifest.pieces.length,
+    pieceLength: manifest.piece_length,
     sequential: { ...seq, ceiling: (sequential - 1) / sequential },
     crowd: flash,
     firstPeerByte: { secondVisitorMs: ttfpb[0], medianMs: median(ttfpb), all: ttfpb }
   }
 }
 
-async function runSequential ({ origin, browser }, n, siteBytes, assets) {
+async function runSequential ({ origin, browser }, n, manifest, siteBytes, assets) {
   const visitors = []
   let paths = {}
   for (let k = 1; k <= n; k++) {
-    const v = await visit(browser, origin, siteBytes)
+    const v = await visit(browser, origin, manifest, `visitor ${k}`, 300000)
     const now = await originPaths(origin)
     const originBytes = sum(now)
-    await verify(v.page, origin, assets)
+    if (v.complete) await verify(v.page, origin, assets)
     const fromOriginByPath = Object.fromEntries(Object.entries(now).filter(([p, b]) => b > (paths[p] ?? 0)).map(([p, b]) => [p, b - (paths[p] ?? 0)]))
     paths = now
     visitors.push({ k, originBytes, originShare: originBytes / (k * siteBytes), ...v.times, fromOriginByPath })
     log(`visitor ${k}: origin share ${(originBytes / (k * siteBytes)).toFixed(3)}, first peer byte ${v.times.firstPeerByteMs?.toFixed(0)} ms`)
   }
   const last = visitors[visitors.length - 1]
-  return { visitors: visitors.map(({ page, ...rest }) => rest), originBytes: last.originBytes, deliveredBytes: n * siteBytes, offload: 1 - last.originShare }
+  return { visitors, complete: visitors.filter((v) => v.complete).length, originBytes: last.originBytes, deliveredBytes: n * siteBytes, offload: 1 - last.originShare }
 }
 
-async function runCrowd ({ origin, browser }, n, siteBytes, assets) {
+async function runCrowd ({ origin, browser }, n, manifest, siteBytes, assets) {
   const started = Date.now()
-  const settled = await Promise.allSettled([...Array(n)].map(() => visit(browser, origin, siteBytes)))
+  const settled = await Promise.allSettled([...Array(n)].map((_, i) => visit(browser, origin, manifest, `crowd visitor ${i + 1}`, 480000)))
   const failed = settled.find((s) => s.status === 'rejected')
   if (failed) throw failed.reason
   const visitors = settled.map((s) => s.value)
   const seconds = (Date.now() - started) / 1000
   const originBytes = await originTotal(origin)
-  for (const v of visitors) await verify(v.page, origin, assets)
+  const complete = visitors.filter((v) => v.complete)
+  for (const v of complete) await verify(v.page, origin, assets)
   log(`crowd of ${n}: origin ${(originBytes / siteBytes).toFixed(2)}x the site, ${seconds.toFixed(0)} s`)
   return {
     visitors: n,
+    complete: complete.length,
+    cachedPieces: visitors.map((v) => v.times.cachedPieces),
     seconds,
     originBytes,
     deliveredBytes: n * siteBytes,
@@ -85,19 +91,36 @@ async function runCrowd ({ origin, browser }, n, siteBytes, assets) {
   }
 }
 
-/** A new visitor opens the demo and stays until its leader holds every asset byte. */
-async function visit (browser, origin, siteBytes) {
+/**
+ * A new visitor opens the demo and stays until its Cache Storage holds
+ * every piece (the leader's counters miss pieces its worker fetched
+ * itself), or until `deadlineMs`: then it is reported incomplete.
+ */
+async function visit (browser, origin, manifest, label, deadlineMs) {
   const { page } = await newVisitor(browser, firstPeerHook)
   await page.goto(origin.url)
   await waitInPage(page, () => !!window.peercdn && !!navigator.serviceWorker.controller, undefined, 60000)
-  const stats = await waitInPage(page, (n) => {
-    const s = window.peercdn.stats()
-    return s.fromOrigin + s.fromPeers >= n && { ...s, at: performance.now(), ...window.__bench }
-  }, siteBytes, 600000)
-  return {
-    page,
-    fromPeers: stats.fromPeers,
-    times: { completeMs: stats.at, firstPeerMs: stats.firstPeer, firstPeerByteMs: stats.firstPeerByte, fromPeers: stats.fromPeers, fromOrigin: stats.fromOrigin }
+  const want = { cache: 'peercdn-' + manifest.info_hash, pieces: manifest.pieces.length }
+  const deadline = Date.now() + deadlineMs
+  let logged = Date.now()
+  for (;;) {
+    const now = await page.evaluate(async ({ cache }) => ({
+      cached: (await (await caches.open(cache)).keys()).length, ...window.peercdn.stats(), at: performance.now(), ...window.__bench
+    }), want)
+    const complete = now.cached >= want.pieces
+    if (complete || Date.now() > deadline) {
+      return {
+        page,
+        complete,
+        fromPeers: now.fromPeers,
+        times: { complete, cachedPieces: now.cached, completeMs: now.at, firstPeerMs: now.firstPeer, firstPeerByteMs: now.firstPeerByte, fromPeers: now.fromPeers, fromOrigin: now.fromOrigin }
+      }
+    }
+    if (Date.now() - logged > 30000) {
+      logged = Date.now()
+      log(`${label}: ${now.cached}/${want.pieces} pieces, ${now.peers} peers`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000))
   }
 }
 

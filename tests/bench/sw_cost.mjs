@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { ROOT, prepareSite } from '../e2e/lib/origin.mjs'
 import { pseudoRandomBytes, sha256, writeFile } from '../e2e/lib/site.mjs'
-import { MiB, check, log, median, newVisitor, withOriginAndBrowser } from './lib/bench.mjs'
+import { MiB, check, log, median, newVisitor, removeSite, withOriginAndBrowser } from './lib/bench.mjs'
 
 const URLS = [...Array(100).keys()].map((i) => `assets/a${String(i).padStart(3, '0')}.bin`).concat('assets/big.bin')
 
@@ -58,14 +58,18 @@ export async function swCost ({ loads }) {
       fs.cpSync(path.join(ROOT, 'node_modules', name, 'build'), path.join(dir, 'wb', name, 'build'), { recursive: true })
     }
   })
-  return withOriginAndBrowser(site, async ({ origin, browser }) => {
-    const out = { loads, assets: URLS.length, bytes: assets.reduce((s, a) => s + a.length, 0), variants: {} }
-    for (const name of Object.keys(VARIANTS)) {
-      out.variants[name] = await timeVariant(browser, origin, name, loads, want)
-      log(`sw cost ${name}: median ${out.variants[name].medianMs.toFixed(0)} ms`)
-    }
-    return out
-  })
+  try {
+    return await withOriginAndBrowser(site, async ({ origin, browser }) => {
+      const out = { loads, assets: URLS.length, bytes: assets.reduce((s, a) => s + a.length, 0), variants: {} }
+      for (const name of Object.keys(VARIANTS)) {
+        out.variants[name] = await timeVariant(browser, origin, name, loads, want)
+        log(`sw cost ${name}: median ${out.variants[name].medianMs.toFixed(0)} ms`)
+      }
+      return out
+    })
+  } finally {
+    removeSite(site)
+  }
 }
 
 /** Warms a new visitor's caches, then times `loads` navigations. */

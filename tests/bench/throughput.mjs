@@ -14,7 +14,7 @@ import path from 'node:path'
 import { connectPages, transfer } from '../e2e/lib/datachannel.mjs'
 import { ROOT, prepareSite } from '../e2e/lib/origin.mjs'
 import { PEER_PAGE, pseudoRandomBytes, sha256, waitInPage, writeFile } from '../e2e/lib/site.mjs'
-import { MiB, check, log, median, mibPerSec, newVisitor, withOriginAndBrowser } from './lib/bench.mjs'
+import { MiB, check, log, median, mibPerSec, newVisitor, removeSite, withOriginAndBrowser } from './lib/bench.mjs'
 import { WEBTORRENT_PAGE, webTorrentLeech, webTorrentSeed } from './lib/webtorrent.mjs'
 
 const SIZE = 64 * MiB
@@ -28,39 +28,43 @@ export async function throughput ({ reps }) {
     writeFile(dir, 'webtorrent.html', WEBTORRENT_PAGE)
     writeFile(dir, 'wt/webtorrent.min.js', fs.readFileSync(path.join(ROOT, 'node_modules/webtorrent/dist/webtorrent.min.js')))
   })
-  return withOriginAndBrowser(site, async ({ origin, browser }) => {
-    const runs = { peercdn: [], rawCold: [], rawWarm: [], webtorrent: [], webtorrentFromAdd: [] }
-    const { page: a } = await newVisitor(browser)
-    await a.goto(origin.url + 'visitor.html')
-    check(await a.evaluate(() => window.leading), 'A leads')
-    check((await fetchTimed(a)).sha256 === want, 'A from the origin')
-    for (let i = 0; i < reps; i++) {
-      const b = await peercdnRun(browser, origin, want)
-      runs.peercdn.push(b.ms)
-      log(`peercdn run ${i + 1}: ${mibPerSec(SIZE, b.ms).toFixed(1)} MiB/s`)
-      await connectPages(a, b.page)
-      for (const key of ['rawCold', 'rawWarm']) {
-        const raw = await transfer(a, b.page, SIZE, 64 * 1024)
-        check(raw.receivedSha256 === raw.sentSha256, 'raw data channel')
-        runs[key].push(raw.ms)
+  try {
+    return await withOriginAndBrowser(site, async ({ origin, browser }) => {
+      const runs = { peercdn: [], rawCold: [], rawWarm: [], webtorrent: [], webtorrentFromAdd: [] }
+      const { page: a } = await newVisitor(browser)
+      await a.goto(origin.url + 'visitor.html')
+      check(await a.evaluate(() => window.leading), 'A leads')
+      check((await fetchTimed(a)).sha256 === want, 'A from the origin')
+      for (let i = 0; i < reps; i++) {
+        const b = await peercdnRun(browser, origin, want)
+        runs.peercdn.push(b.ms)
+        log(`peercdn run ${i + 1}: ${mibPerSec(SIZE, b.ms).toFixed(1)} MiB/s`)
+        await connectPages(a, b.page)
+        for (const key of ['rawCold', 'rawWarm']) {
+          const raw = await transfer(a, b.page, SIZE, 64 * 1024)
+          check(raw.receivedSha256 === raw.sentSha256, 'raw data channel')
+          runs[key].push(raw.ms)
+        }
+        await a.evaluate(() => window.__pc.close())
+        log(`raw run ${i + 1}: cold ${mibPerSec(SIZE, runs.rawCold[i]).toFixed(1)}, warm ${mibPerSec(SIZE, runs.rawWarm[i]).toFixed(1)} MiB/s`)
+        await b.context.close()
       }
-      await a.evaluate(() => window.__pc.close())
-      log(`raw run ${i + 1}: cold ${mibPerSec(SIZE, runs.rawCold[i]).toFixed(1)}, warm ${mibPerSec(SIZE, runs.rawWarm[i]).toFixed(1)} MiB/s`)
-      await b.context.close()
-    }
-    const announce = origin.url.replace(/^http/, 'ws') + 'announce'
-    const { page: seeder } = await newVisitor(browser)
-    await seeder.goto(origin.url + 'webtorrent.html')
-    const torrent = await webTorrentSeed(seeder, 'files/big.bin', announce)
-    for (let i = 0; i < reps; i++) {
-      const w = await webTorrentLeech(browser, origin.url + 'webtorrent.html', torrent, announce)
-      check(w.sha256 === want, 'webtorrent')
-      runs.webtorrent.push(w.fromWireMs)
-      runs.webtorrentFromAdd.push(w.fromAddMs)
-      log(`webtorrent run ${i + 1}: ${mibPerSec(SIZE, w.fromWireMs).toFixed(1)} MiB/s`)
-    }
-    return summarize(runs)
-  })
+      const announce = origin.url.replace(/^http/, 'ws') + 'announce'
+      const { page: seeder } = await newVisitor(browser)
+      await seeder.goto(origin.url + 'webtorrent.html')
+      const torrent = await webTorrentSeed(seeder, 'files/big.bin', announce)
+      for (let i = 0; i < reps; i++) {
+        const w = await webTorrentLeech(browser, origin.url + 'webtorrent.html', torrent, announce)
+        check(w.sha256 === want, 'webtorrent')
+        runs.webtorrent.push(w.fromWireMs)
+        runs.webtorrentFromAdd.push(w.fromAddMs)
+        log(`webtorrent run ${i + 1}: ${mibPerSec(SIZE, w.fromWireMs).toFixed(1)} MiB/s`)
+      }
+      return summarize(runs)
+    })
+  } finally {
+    removeSite(site)
+  }
 }
 
 /** A new visitor B, once it has a peer, fetches the asset; origin bytes for it must not grow. */

@@ -2,6 +2,8 @@
 // summary statistics, and a bench's lifecycle (an origin and a browser,
 // both ended whatever happens). Browser and site helpers come from
 // tests/e2e/lib; nothing here asserts speed, only correctness of the bytes.
+import fs from 'node:fs'
+import path from 'node:path'
 import { launchBrowser } from '../../e2e/lib/browser.mjs'
 import { startOrigin } from '../../e2e/lib/origin.mjs'
 
@@ -43,6 +45,11 @@ export async function newVisitor (browser, init) {
   const page = await context.newPage()
   page.on('pageerror', (e) => console.error('page error:', String(e)))
   return { context, page }
+}
+
+/** Deletes a site made by prepareSite (its temporary parent directory): benchmark sites are large. */
+export function removeSite (site) {
+  fs.rmSync(path.dirname(site), { recursive: true, force: true })
 }
 
 export function log (...args) {

@@ -49,7 +49,7 @@ ${rows.join('\n')}`
 function offload (o) {
   const s = o.sequential
   const rows = s.visitors.map((v) =>
-    `| ${v.k} | ${(v.originBytes / 2 ** 20).toFixed(1)} | ${(v.originShare * 100).toFixed(1)}% | ${(1 / v.k * 100).toFixed(1)}% | ${v.firstPeerByteMs == null ? '—' : v.firstPeerByteMs.toFixed(0)} | ${(v.completeMs / 1000).toFixed(1)} |`)
+    `| ${v.k} | ${(v.originBytes / 2 ** 20).toFixed(1)} | ${(v.originShare * 100).toFixed(1)}% | ${(1 / v.k * 100).toFixed(1)}% | ${v.firstPeerByteMs == null ? '—' : v.firstPeerByteMs.toFixed(0)} | ${v.complete ? (v.completeMs / 1000).toFixed(1) : `incomplete (${v.cachedPieces} of ${o.pieces} pieces)`} |`)
   return `## 3. Offload and 4. time to first peer byte
 
 The demo site (${(o.siteBytes / 2 ** 20).toFixed(1)} MiB in ${o.assets} assets: video, download, images,
@@ -60,14 +60,15 @@ loads from the origin before its worker runs). Share = origin bytes /
 (visitors × site); the floor is 1/N (the first copy). Then a fresh origin
 and a flash crowd of ${o.crowd.visitors} visitors arriving at once:
 ${(o.crowd.originBytes / 2 ** 20).toFixed(1)} MiB from the origin
-(${o.crowd.originPerSite.toFixed(2)}x the site), all done in ${o.crowd.seconds.toFixed(0)} s.
+(${o.crowd.originPerSite.toFixed(2)}x the site); ${o.crowd.complete} of ${o.crowd.visitors} visitors
+held the whole site after ${o.crowd.seconds.toFixed(0)} s${o.crowd.complete < o.crowd.visitors ? ` (pieces held: ${o.crowd.cachedPieces.join(', ')} of ${o.pieces})` : ''}.
 Every visitor's every asset is then read back through its worker and
 SHA-256-checked, with no new origin byte.
 
 Time to first peer byte: navigation start to the leader's first
 \`peercdn:stats\` event counting a verified piece from a peer.
 
-| visitors | origin MiB | origin share | floor 1/N | first peer byte ms | complete s |
+| visitors | origin MiB | origin share | floor 1/N | first peer byte ms | whole site at s |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
