@@ -30,7 +30,7 @@ export async function throughput ({ reps }) {
   })
   try {
     return await withOriginAndBrowser(site, async ({ origin, browser }) => {
-      const runs = { peercdn: [], rawCold: [], rawWarm: [], webtorrent: [], webtorrentFromAdd: [] }
+      const runs = { peercdn: [], peercdnOriginBytes: [], rawCold: [], rawWarm: [], webtorrent: [], webtorrentFromAdd: [] }
       const { page: a } = await newVisitor(browser)
       await a.goto(origin.url + 'visitor.html')
       check(await a.evaluate(() => window.leading), 'A leads')
@@ -38,6 +38,7 @@ export async function throughput ({ reps }) {
       for (let i = 0; i < reps; i++) {
         const b = await peercdnRun(browser, origin, want)
         runs.peercdn.push(b.ms)
+      runs.peercdnOriginBytes.push(b.originBytes)
         log(`peercdn run ${i + 1}: ${mibPerSec(SIZE, b.ms).toFixed(1)} MiB/s`)
         await connectPages(a, b.page)
         for (const key of ['rawCold', 'rawWarm']) {
@@ -72,12 +73,15 @@ async function peercdnRun (browser, origin, want) {
   const { context, page } = await newVisitor(browser)
   await page.goto(origin.url + 'visitor.html')
   check(await page.evaluate(() => window.leading), 'B leads')
-  await waitInPage(page, () => window.peercdn.stats().peers >= 1)
+  await waitInPage(page, () => window.peercdn.stats().peers >= 1, undefined, 90000)
   const before = await origin.bytesServed('files/big.bin')
   const got = await fetchTimed(page)
   check(got.sha256 === want, 'peercdn body')
-  check(await origin.bytesServed('files/big.bin') === before, 'B got the asset from its peer, not the origin')
-  return { context, page, ms: got.ms }
+  // The runtime may rescue a slow run from the origin (its deadlines):
+  // recorded with the run, so a figure says how much was not from the peer.
+  const originBytes = (await origin.bytesServed('files/big.bin')) - before
+  if (originBytes) log(`peercdn run: ${originBytes} bytes came from the origin`)
+  return { context, page, ms: got.ms, originBytes }
 }
 
 /** Fetches the asset in the page: milliseconds from the request to the whole body, and its SHA-256. */
@@ -93,6 +97,8 @@ function fetchTimed (page) {
 
 function summarize (runs) {
   const out = { bytes: SIZE, runs: {} }
+  out.peercdnOriginBytes = runs.peercdnOriginBytes
+  delete runs.peercdnOriginBytes
   for (const [key, list] of Object.entries(runs)) {
     out.runs[key] = list.map((ms) => ({ ms, mibPerSec: mibPerSec(SIZE, ms) }))
     out[key] = { medianMs: median(list), mibPerSec: mibPerSec(SIZE, median(list)) }

@@ -43,7 +43,8 @@ export async function newVisitor (browser, init) {
   const context = await browser.newContext()
   if (init) await context.addInitScript(init)
   const page = await context.newPage()
-  page.on('pageerror', (e) => console.error('page error:', String(e)))
+  page.on('pageerror', (e) => log('page error:', String(e)))
+  page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') log(`page ${m.type()}:`, m.text()) })
   return { context, page }
 }
 

@@ -19,7 +19,7 @@ bundle seeding from another context, through the same tracker.
 
 | path | median MiB/s | runs (MiB/s) |
 | --- | --- | --- |
-| peercdn (service worker → peer) | ${rate(t.peercdn.mibPerSec)} | ${list(t.runs.peercdn)} |
+| peercdn (service worker → peer) | ${rate(t.peercdn.mibPerSec)} | ${list(t.runs.peercdn)}${t.peercdnOriginBytes.some(Boolean) ? ` (bytes the runtime took from the origin instead, per run: ${t.peercdnOriginBytes.join(', ')})` : ''} |
 | raw data channel, cold | ${rate(t.rawCold.mibPerSec)} | ${list(t.runs.rawCold)} |
 | raw data channel, warm | ${rate(t.rawWarm.mibPerSec)} | ${list(t.runs.rawWarm)} |
 | WebTorrent (from first wire) | ${rate(t.webtorrent.mibPerSec)} | ${list(t.runs.webtorrent)} |
