@@ -87,7 +87,9 @@ async function runCrowd ({ origin, browser }, n, manifest, siteBytes, assets) {
     originBytes,
     deliveredBytes: n * siteBytes,
     originPerSite: originBytes / siteBytes,
-    fromPeers: visitors.reduce((s, v) => s + v.fromPeers, 0)
+    fromPeers: visitors.reduce((s, v) => s + v.fromPeers, 0),
+    fromOriginByLeaders: visitors.reduce((s, v) => s + v.times.fromOrigin, 0),
+    peersAtEnd: await Promise.all(visitors.map((v) => v.page.evaluate(() => window.peercdn.stats().peers)))
   }
 }
 

@@ -44,18 +44,25 @@ def offload_plot(o, out):
     ks = [v["k"] for v in seq]
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(ks, [v["originShare"] for v in seq], "o-", label="peercdn, sequential visitors")
+    chosen, total = [], 0
+    for v in seq:
+        total += v["fromOrigin"]
+        chosen.append(total / (v["k"] * o["siteBytes"]))
+    ax.plot(ks, chosen, "^-", color="C2", label="peercdn, the leaders' own origin fetches only")
     ax.plot(ks, [1 / k for k in ks], "--", color="gray", label="floor 1/N (first copy only)")
     crowd = o["crowd"]
-    ax.plot([crowd["visitors"]], [crowd["originBytes"] / crowd["deliveredBytes"]], "s", color="C3",
+    crowd_share = crowd["originBytes"] / crowd["deliveredBytes"]
+    ax.plot([crowd["visitors"]], [crowd_share], "s", color="C3",
             markersize=8, label="flash crowd of %d" % crowd["visitors"])
     ax.plot([crowd["visitors"]], [1.25 / crowd["visitors"]], "_", color="C3", markersize=20,
             label="flash-crowd goal (1.25 sites)")
     ax.set_xlabel("visitors")
     ax.set_ylabel("origin bytes / bytes delivered")
-    ax.set_ylim(0, 1.05)
+    top = max([1.0, crowd_share] + [v["originShare"] for v in seq])
+    ax.set_ylim(0, top * 1.08)
     ax.set_xticks(ks)
     ax.set_title("Origin share on the demo site (%.1f MiB)" % (o["siteBytes"] / 2**20))
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "bench-offload.png"), dpi=110)
 

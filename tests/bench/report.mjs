@@ -22,7 +22,7 @@ function readResults () {
 function machine () {
   const cpus = os.cpus()
   let chromium = 'unknown'
-  try { chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim() } catch {}
+  try { chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() } catch {}
   return [
     `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- CPU: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown'}`,
