@@ -19,12 +19,18 @@ function readResults () {
   return { size: json('size'), throughput: json('throughput'), swcost: json('swcost'), offload: json('offload'), tracker: read('tracker.txt') }
 }
 
+/** When the run started: its first result file (the size figures) was written then. */
+function runDate () {
+  const first = path.join(results, 'size.json')
+  return fs.existsSync(first) ? fs.statSync(first).mtime : new Date()
+}
+
 function machine () {
   const cpus = os.cpus()
   let chromium = 'unknown'
   try { chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() } catch {}
   return [
-    `- Date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    `- Date of the run: ${runDate().toISOString().replace(/\.\d+Z$/, 'Z')}`,
     `- CPU: ${cpus.length} cores, ${cpus[0]?.model ?? 'unknown'}`,
     `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Browser: ${chromium}, headless, driven by playwright-core, inside an isolated network namespace`,

@@ -38,8 +38,9 @@ parallel, all already cached, timed from navigation start to the last
 body read; median of ${s.loads} loads each, one visitor per variant, after
 two warm-up loads. \`peercdn\` is the page as a site ships it (page.js, so
 the leader tab starts too); \`peercdn-sw\` registers peercdn's sw.js alone;
-\`workbox\` a Workbox CacheFirst route; \`none\` no worker (the HTTP cache;
-\`peercdn serve\` sends validators, so the browser revalidates).
+\`workbox\` a Workbox CacheFirst route; \`none\` no worker: the browser's
+HTTP cache (in memory for these contexts) and, where it does not keep an
+asset, the origin over loopback (the last column).
 
 | variant | median ms | range ms | asset bytes from the origin during the loads |
 | --- | --- | --- | --- |
