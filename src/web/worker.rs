@@ -64,7 +64,12 @@ impl Worker {
     #[wasm_bindgen(js_name = handleFetch)]
     pub fn handle_fetch(&self, event: &FetchEvent) -> Option<Promise> {
         let request = event.request();
-        if request.method() != "GET" {
+        if request.method() != "GET"
+            || request
+                .headers()
+                .has(super::origin::ORIGIN_MARK)
+                .unwrap_or(false)
+        {
             return None;
         }
         let navigate = request.mode() == RequestMode::Navigate;

@@ -20,9 +20,12 @@ export function prepareSite (from, extra = () => {}) {
   return dir
 }
 
-/** The built runtime (sw.js, peercdn/) copied into `dir`; built once per run into target/e2e-runtime. */
+/**
+ * The built runtime (sw.js, peercdn/) copied into `dir`; built once per run
+ * into target/e2e-runtime (or $PEERCDN_RUNTIME_DIR, as the benchmarks set).
+ */
 function installRuntime (dir) {
-  const built = path.join(ROOT, 'target/e2e-runtime')
+  const built = process.env.PEERCDN_RUNTIME_DIR || path.join(ROOT, 'target/e2e-runtime')
   if (!fs.existsSync(path.join(built, 'sw.js'))) {
     execFileSync('bash', [path.join(ROOT, 'worker/build.sh'), built], { stdio: 'inherit' })
   }

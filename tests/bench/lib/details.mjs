@@ -1,0 +1,110 @@
+// The report's detail sections, one per benchmark: how it was measured,
+// every run's figure, and the plots. Pure formatting; used by figures.mjs.
+
+const rate = (x) => `${x.toFixed(1)}`
+const list = (runs) => runs.map((r) => rate(r.mibPerSec)).join(', ')
+
+function throughput (t) {
+  return `## 1. Peer throughput
+
+A 64 MiB pseudo-random asset from visitor A to visitor B, two contexts of
+one Chromium, each path on a fresh connection, timed from the request (or,
+for WebTorrent, its first peer connection) to the last byte; SHA-256 of
+every received copy checked. peercdn: B's \`fetch()\` through its service
+worker, leader tab, data channel, SHA-1 verification, Cache Storage and the
+streamed response. Raw: a bare RTCDataChannel between the same two pages,
+64 KiB messages, bufferedAmount flow control; "cold" is the first transfer
+on the connection (SCTP warm-up), "warm" the second. WebTorrent: the npm
+bundle seeding from another context, through the same tracker.
+
+| path | median MiB/s | runs (MiB/s) |
+| --- | --- | --- |
+| peercdn (service worker → peer) | ${rate(t.peercdn.mibPerSec)} | ${list(t.runs.peercdn)}${t.peercdnOriginBytes.some(Boolean) ? ` (bytes the runtime took from the origin instead, per run: ${t.peercdnOriginBytes.join(', ')})` : ''} |
+| raw data channel, cold | ${rate(t.rawCold.mibPerSec)} | ${list(t.runs.rawCold)} |
+| raw data channel, warm | ${rate(t.rawWarm.mibPerSec)} | ${list(t.runs.rawWarm)} |
+| WebTorrent (from first wire) | ${rate(t.webtorrent.mibPerSec)} | ${list(t.runs.webtorrent)} |
+| WebTorrent (from \`add\`) | ${rate(t.webtorrentFromAdd.mibPerSec)} | ${list(t.runs.webtorrentFromAdd)} |
+
+![throughput per path](bench-throughput.png)`
+}
+
+function swCost (s) {
+  const rows = Object.entries(s.variants).map(([name, v]) =>
+    `| ${name} | ${v.medianMs.toFixed(0)} | ${v.minMs.toFixed(0)}–${v.maxMs.toFixed(0)} | ${v.originBytesDuringLoads} |`)
+  return `## 2. Service-worker cost
+
+A page that fetches ${s.assets - 1} assets of 32 KiB and one of 8 MiB in
+parallel, all already cached, timed from navigation start to the last
+body read; median of ${s.loads} loads each, one visitor per variant, after
+two warm-up loads. \`peercdn\` is the page as a site ships it (page.js, so
+the leader tab starts too); \`peercdn-sw\` registers peercdn's sw.js alone;
+\`workbox\` a Workbox CacheFirst route; \`none\` no worker: the browser's
+HTTP cache (in memory for these contexts) and, where it does not keep an
+asset, the origin over loopback (the last column).
+
+| variant | median ms | range ms | asset bytes from the origin during the loads |
+| --- | --- | --- | --- |
+${rows.join('\n')}`
+}
+
+function offload (o) {
+  const s = o.sequential
+  const rows = s.visitors.map((v) =>
+    `| ${v.k} | ${(v.originBytes / 2 ** 20).toFixed(1)} | ${(v.originShare * 100).toFixed(1)}% | ${(1 / v.k * 100).toFixed(1)}% | ${v.firstPeerByteMs == null ? '—' : v.firstPeerByteMs.toFixed(0)} | ${v.complete ? (v.completeMs / 1000).toFixed(1) : `incomplete (${v.cachedPieces} of ${o.pieces} pieces)`} |`)
+  return `## 3. Offload and 4. time to first peer byte
+
+The demo site (${(o.siteBytes / 2 ** 20).toFixed(1)} MiB in ${o.assets} assets: video, download, images,
+page, runtime). Visitors arrive one after another, each staying open once
+its leader holds every byte; origin bytes are everything \`/_peercdn/stats\`
+counts (assets, and the page, runtime and manifest a first visit always
+loads from the origin before its worker runs). Share = origin bytes /
+(visitors × site); the floor is 1/N (the first copy). Then a fresh origin
+and a flash crowd of ${o.crowd.visitors} visitors arriving at once:
+${(o.crowd.originBytes / 2 ** 20).toFixed(1)} MiB from the origin
+(${o.crowd.originPerSite.toFixed(2)}x the site); ${o.crowd.complete} of ${o.crowd.visitors} visitors
+held the whole site after ${o.crowd.seconds.toFixed(0)} s${o.crowd.complete < o.crowd.visitors ? ` (pieces held: ${o.crowd.cachedPieces.join(', ')} of ${o.pieces})` : ''}.
+Every visitor's every asset is then read back through its worker and
+SHA-256-checked, with no new origin byte.
+
+Time to first peer byte: navigation start to the leader's first
+\`peercdn:stats\` event counting a verified piece from a peer.
+
+| visitors | origin MiB | origin share | floor 1/N | first peer byte ms | whole site at s |
+| --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+![origin share against visitors](bench-offload.png)`
+}
+
+function size (z) {
+  const rows = Object.entries(z.files).map(([f, v]) => `| ${f} | ${v.raw} | ${v.gzip} |`)
+  return `## 5. Size
+
+gzip -9 of what a visitor downloads.
+
+| file | bytes | gzip |
+| --- | --- | --- |
+${rows.join('\n')}
+| **peercdn total** | ${z.peercdn.raw} | ${z.peercdn.gzip} |
+| ${z.webtorrent.file} (${z.webtorrent.version}) | ${z.webtorrent.raw} | ${z.webtorrent.gzip} |`
+}
+
+function tracker (text) {
+  return `## 6. Tracker
+
+\`tests/bench/tracker.sh\` (its own benchmark; see its header), output as printed:
+
+\`\`\`
+${text.trim()}
+\`\`\``
+}
+
+export function detailSections (r) {
+  return [
+    r.throughput && throughput(r.throughput),
+    r.swcost && swCost(r.swcost),
+    r.offload && offload(r.offload),
+    r.size && size(r.size),
+    r.tracker && tracker(r.tracker)
+  ].filter(Boolean)
+}
