@@ -3,7 +3,7 @@
 #   <site>/sw.js                   the service worker bootstrap
 #   <site>/peercdn/page.js         the page bootstrap (the site's one script tag)
 #   <site>/peercdn/sw-addon.js     peercdn inside any service worker (sw.js uses it)
-#   <site>/peercdn/peercdn.js      wasm-bindgen glue (--target no-modules)
+#   <site>/peercdn/peercdn.js      wasm-bindgen glue (--target no-modules), import names shortened
 #   <site>/peercdn/peercdn_bg.wasm the wasm, optimised with wasm-opt -Oz (npm binaryen)
 # Every .js is minified with npm terser.
 # Usage: bash worker/build.sh <site-dir>
@@ -23,11 +23,22 @@ wasm-bindgen --target no-modules --no-typescript --out-dir "$out" --out-name pee
 mkdir -p "$site/peercdn"
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$out/peercdn_bg.wasm" -o "$site/peercdn/peercdn_bg.wasm"
+  "$out/peercdn_bg.wasm" -o "$out/opt.wasm"
+# Short import names in the wasm and the glue alike (see the script).
+node worker/shorten-imports.mjs "$out/opt.wasm" "$out/peercdn.js" "$site/peercdn/peercdn_bg.wasm" "$out/glue.js"
 # Minified (npm terser): a visitor downloads these; the readable sources
 # stay in worker/ and the glue can be regenerated from the wasm.
 minify() { node_modules/.bin/terser "$1" --compress --mangle --comments false -o "$2"; }
-minify "$out/peercdn.js" "$site/peercdn/peercdn.js"
+minify "$out/glue.js" "$site/peercdn/peercdn.js"
 minify worker/sw.js "$site/sw.js"
 minify worker/page.js "$site/peercdn/page.js"
 minify worker/sw-addon.js "$site/peercdn/sw-addon.js"
+
+# What a visitor downloads, compressed the way a server would send it.
+total=0
+for file in sw.js peercdn/page.js peercdn/sw-addon.js peercdn/peercdn.js peercdn/peercdn_bg.wasm; do
+  bytes=$(gzip -9 -c "$site/$file" | wc -c)
+  total=$((total + bytes))
+  printf 'peercdn runtime: %-28s %7d B gzip\n' "$file" "$bytes"
+done
+printf 'peercdn runtime: %-28s %7d B gzip (%s KiB)\n' total "$total" "$(awk "BEGIN{printf \"%.1f\", $total/1024}")"
