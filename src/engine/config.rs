@@ -45,8 +45,9 @@ pub struct Config {
     pub origin_margin: Duration,
     /// Outside its own share of a want (see `origin`), a visitor takes
     /// pieces nobody has from the origin only after the swarm made no
-    /// progress on that want for this long: they may be on their way to a
-    /// peer from the origin already.
+    /// progress on that want for this long (or for twice the time its own
+    /// origin runs take, if longer): they may be on their way to a peer
+    /// from the origin already.
     pub origin_takeover: Duration,
     /// Longest origin request, in bytes (a run is cut to this).
     pub origin_max_run: u64,

@@ -120,6 +120,9 @@ pub struct Engine {
     prefetch: SortedSet<u32>,
     origin: SortedMap<OriginId, OriginFetch>,
     next_origin_id: OriginId,
+    /// How long our own origin requests take, smoothed; zero until one
+    /// has finished.
+    origin_run_time: std::time::Duration,
     cache: VecDeque<(u32, Arc<[u8]>)>,
     reading: SortedSet<u32>,
     tokens: f64,
@@ -174,6 +177,7 @@ impl Engine {
             prefetch: SortedSet::new(),
             origin: SortedMap::new(),
             next_origin_id: 1,
+            origin_run_time: std::time::Duration::ZERO,
             cache: VecDeque::new(),
             reading: SortedSet::new(),
             tokens: 0.0,
@@ -266,6 +270,11 @@ impl Engine {
 
     pub fn peer_count(&self) -> usize {
         self.peers.len()
+    }
+
+    /// Connected peers that have told us they hold pieces we lack.
+    pub fn useful_peer_count(&self) -> usize {
+        self.peers.values().filter(|p| p.useful > 0).count()
     }
 
     /// Number of wants not yet done.

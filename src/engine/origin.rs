@@ -11,8 +11,11 @@
 //! slice of its want matching its rank among the peer ids it knows, so a
 //! flash crowd fetches about one copy from the origin. Outside its slice a
 //! visitor takes orphan pieces only once the swarm made no progress on the
-//! want for `origin_takeover` (the slice's owner left or stalled), or when
-//! the deadline comes near.
+//! want for the takeover delay (the slice's owner left or stalled), or when
+//! the deadline comes near. The delay is `origin_takeover` or twice the time
+//! our own origin runs take, whichever is longer: an owner's pieces reach
+//! the swarm a run at a time (a browser hands over a response whole), so on
+//! a slow origin a quiet second is normal, not a stall.
 //!
 //! Invariants: a piece is in at most one origin request (`from_origin`);
 //! bytes beyond the requested range end the request as a failure.
@@ -27,6 +30,7 @@ pub(crate) struct OriginFetch {
     end: u32,
     buf: Vec<u8>,
     last_progress: Time,
+    started: Time,
 }
 
 impl Engine {
@@ -53,6 +57,7 @@ impl Engine {
                 end,
                 buf: Vec::new(),
                 last_progress: self.now,
+                started: self.now,
             };
             self.origin.insert(id, fetch);
             self.outputs.push_back(Output::FetchOrigin {
@@ -93,7 +98,7 @@ impl Engine {
             if let Some(first) = (lo.max(cursor)..hi).find(|&p| orphan(p)) {
                 return Some(self.run_from(first, hi, max_run, orphan));
             }
-            if self.now.since(want.progress_at) < self.cfg.origin_takeover {
+            if self.now.since(want.progress_at) < self.takeover_delay() {
                 continue;
             }
             if let Some(first) = (cursor..end).find(|&p| orphan(p)) {
@@ -177,8 +182,27 @@ impl Engine {
         if fetch.next < fetch.end {
             self.origin.insert(id, fetch);
         } else {
+            self.note_origin_run(&fetch);
             self.reschedule = true;
         }
+    }
+
+    /// How long the swarm may make no progress on a want before we take
+    /// pieces outside our share of it from the origin.
+    pub(crate) fn takeover_delay(&self) -> std::time::Duration {
+        self.cfg.origin_takeover.max(2 * self.origin_run_time)
+    }
+
+    /// Folds a completed request's duration into `origin_run_time` (a
+    /// running average, halving the old weight). Not scaled by length:
+    /// the owners' runs are cut like ours, and short ones arrive sooner.
+    fn note_origin_run(&mut self, fetch: &OriginFetch) {
+        let sample = self.now.since(fetch.started);
+        self.origin_run_time = if self.origin_run_time.is_zero() {
+            sample
+        } else {
+            (self.origin_run_time + sample) / 2
+        };
     }
 
     /// The response ended or failed: whatever is missing counts as a failure.

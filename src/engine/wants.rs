@@ -173,11 +173,12 @@ impl Engine {
                     .saturating_sub(margin.as_micros() as u64),
             )
         });
+        let delay = self.takeover_delay();
         let takeover = self
             .wants
             .values()
             .filter(|w| !w.urgent)
-            .map(|w| w.progress_at.after(self.cfg.origin_takeover));
+            .map(|w| w.progress_at.after(delay));
         let grace = self
             .peers
             .values()

@@ -5,9 +5,10 @@
 //! matched its hash; a piece that does not match is an error (the origin or
 //! something between it and us is broken) and is never returned.
 
-use js_sys::Uint8Array;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
+use web_sys::{ReadableStreamDefaultReader, Request, RequestInit, Response};
 
 use super::js::{error, resolve, JsResult};
 use crate::manifest::VerifiedManifest;
@@ -50,9 +51,24 @@ pub async fn fetch_pieces(
     Ok(pieces)
 }
 
-/// The bytes `start..=end` of `url`: from a 206, or sliced out of a 200 when
-/// the server ignores Range.
+/// The bytes `start..=end` of `url`, whole.
 pub async fn fetch_range(url: &str, start: u64, end: u64) -> JsResult<Vec<u8>> {
+    let mut bytes = Vec::with_capacity((end - start + 1) as usize);
+    stream_range(url, start, end, |chunk| bytes.extend_from_slice(chunk)).await?;
+    Ok(bytes)
+}
+
+/// Hands the bytes `start..=end` of `url` to `chunk` as they arrive: from
+/// a 206, or cut out of a 200 when the server ignores Range. Streaming lets
+/// the leader verify and announce each piece as soon as it is here rather
+/// than once the whole run is (other visitors wait on those announcements).
+/// An error after some chunks means the rest did not come.
+pub async fn stream_range(
+    url: &str,
+    start: u64,
+    end: u64,
+    mut chunk: impl FnMut(&[u8]),
+) -> JsResult<()> {
     let init = RequestInit::new();
     let request = Request::new_with_str_and_init(url, &init)?;
     let headers = request.headers();
@@ -62,18 +78,44 @@ pub async fn fetch_range(url: &str, start: u64, end: u64) -> JsResult<Vec<u8>> {
     // same pieces and went to the origin only after its 5 s deadline.
     headers.set(ORIGIN_MARK, "1")?;
     let response = resolve::<Response>(super::global::fetch(&request)?, "fetch").await?;
-    let buffer = JsFuture::from(response.array_buffer()?).await?;
-    let bytes = Uint8Array::new(&buffer);
-    let wanted = (end - start + 1) as u32;
-    match response.status() {
-        206 if bytes.length() == wanted => Ok(bytes.to_vec()),
-        // end < length <= u32::MAX, so both casts are exact.
-        200 if u64::from(bytes.length()) > end => {
-            Ok(bytes.subarray(start as u32, end as u32 + 1).to_vec())
+    // Bytes of the body before the range (a 200 is the whole asset).
+    let skip = match response.status() {
+        206 => 0,
+        200 => start,
+        status => {
+            return Err(error(format!(
+                "peercdn: origin answered {status} for {url}"
+            )))
         }
-        status => Err(error(format!(
-            "peercdn: origin answered {status} with {} bytes for bytes {start}-{end} of {url}",
-            bytes.length()
-        ))),
+    };
+    let body = response
+        .body()
+        .ok_or_else(|| error(format!("peercdn: origin sent no body for {url}")))?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let wanted = end - start + 1;
+    let (mut at, mut sent) = (0u64, 0u64);
+    while sent < wanted {
+        let next = JsFuture::from(reader.read()).await?;
+        if Reflect::get(&next, &"done".into())?.is_truthy() {
+            break;
+        }
+        let data: Uint8Array = Reflect::get(&next, &"value".into())?.unchecked_into();
+        let len = u64::from(data.length());
+        // The part of this chunk inside the range, relative to the chunk.
+        let from = skip.saturating_sub(at).min(len);
+        let to = (skip + wanted).saturating_sub(at).min(len);
+        if to > from {
+            chunk(&data.subarray(from as u32, to as u32).to_vec());
+            sent += to - from;
+        }
+        at += len;
     }
+    if sent < wanted {
+        return Err(error(format!(
+            "peercdn: origin sent {sent} of {wanted} bytes {start}-{end} of {url}"
+        )));
+    }
+    // A 200 goes on to the asset's end: stop reading.
+    let _ = reader.cancel();
+    Ok(())
 }

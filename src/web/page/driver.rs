@@ -42,6 +42,8 @@ pub struct Driver {
     /// Assets still to fetch in the background, so this visitor can serve
     /// the whole site to later ones.
     pub(super) prefetch_queue: Vec<u32>,
+    /// The background fetching has begun (it starts once at most).
+    pub(super) prefetch_started: bool,
     pub(super) worker_port: Option<MessagePort>,
     pub(super) _port_listener: Option<Listener>,
     pub(super) writes: Vec<Promise>,
@@ -70,6 +72,7 @@ impl Driver {
             wants: SortedMap::new(),
             next_want: 1,
             prefetch_queue,
+            prefetch_started: false,
             worker_port: None,
             _port_listener: None,
             writes: Vec::new(),
@@ -99,6 +102,15 @@ pub fn input(shared: &Shared, input: Input<'_>) {
         act(shared, output);
     }
     arm_timer(shared);
+    // A peer with pieces we lack: fetch the rest of the site now, from it
+    // (the start timer is for swarms where nobody has anything yet).
+    let start = {
+        let driver = shared.borrow();
+        !driver.prefetch_started && driver.engine.useful_peer_count() > 0
+    };
+    if start {
+        super::wants::start_prefetch(shared);
+    }
 }
 
 fn act(shared: &Shared, output: Output) {
@@ -158,17 +170,21 @@ fn fetch_origin(shared: &Shared, id: u64, asset: u32, start: u64, end: u64) {
     };
     let weak = Rc::downgrade(shared);
     spawn_local(async move {
+        // The engine's ranges end exclusively; HTTP's inclusively.
         let result = match url {
-            // The engine's ranges end exclusively; HTTP's inclusively.
-            Some(url) if end > start => crate::web::origin::fetch_range(&url, start, end - 1).await,
+            Some(url) if end > start => {
+                let feed = |bytes: &[u8]| {
+                    if let Some(shared) = weak.upgrade() {
+                        input(&shared, Input::OriginData { id, bytes });
+                    }
+                };
+                crate::web::origin::stream_range(&url, start, end - 1, feed).await
+            }
             _ => Err(JsValue::NULL),
         };
         let Some(shared) = weak.upgrade() else { return };
         match result {
-            Ok(bytes) => {
-                input(&shared, Input::OriginData { id, bytes: &bytes });
-                input(&shared, Input::OriginDone { id });
-            }
+            Ok(()) => input(&shared, Input::OriginDone { id }),
             Err(_) => input(&shared, Input::OriginFailed { id }),
         }
     });

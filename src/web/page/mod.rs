@@ -23,7 +23,10 @@ use super::listener::Listener;
 use crate::engine::{Config, Engine, Input};
 use driver::Shared;
 
-/// How long after start the leader begins fetching the rest of the site.
+/// How long after start the leader begins fetching the rest of the site
+/// at the latest: it begins sooner once a peer says it has pieces we lack
+/// (driver.rs), but when nobody has anything yet (a flash crowd) the wait
+/// lets the visitors find each other and split the origin's work.
 const PREFETCH_DELAY_MS: f64 = 5_000.0;
 
 /// The leader tab's peercdn, returned by `Controller.start`.
@@ -135,7 +138,7 @@ impl Controller {
         wasm_bindgen_futures::spawn_local(async move {
             super::timer::sleep(PREFETCH_DELAY_MS).await;
             if let Some(driver) = weak.upgrade() {
-                wants::prefetch_next(&driver);
+                wants::start_prefetch(&driver);
             }
         });
         Ok(Controller {

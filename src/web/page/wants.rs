@@ -49,6 +49,14 @@ fn reply(port: &MessagePort, request: f64, ok: bool) {
     let _ = port.post_message(&message);
 }
 
+/// Begins the background fetching (once; later calls do nothing).
+pub fn start_prefetch(shared: &Shared) {
+    let first = !std::mem::replace(&mut shared.borrow_mut().prefetch_started, true);
+    if first {
+        prefetch_next(shared);
+    }
+}
+
 /// Background wants, up to [`PREFETCH_WANTS`] at once, until every asset
 /// is here: the worker's wants come first in the engine's order anyway.
 pub fn prefetch_next(shared: &Shared) {
