@@ -97,7 +97,12 @@ test('a peer that sends corrupted pieces is banned; B still gets correct bytes',
     const b = await (await browser.newContext()).newPage()
     await b.goto(origin.url + 'visitor.html')
     assert.equal(await b.evaluate(() => window.leading), true)
-    await waitInPage(b, () => window.peercdn.stats().peers >= 1)
+    // B's background fetching starts as soon as the liar offers pieces, so
+    // it may be banned already by the time we look.
+    await waitInPage(b, () => {
+      const s = window.peercdn.stats()
+      return s.peers >= 1 || s.peersBanned >= 1
+    })
     const got = await fetchInPage(b, 'files/download.bin')
     assert.equal(got.sha256, sha256(DOWNLOAD))
     await waitInPage(evil, () => window.evil.requests > 0 && window.evil.closed > 0)
