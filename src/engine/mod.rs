@@ -123,6 +123,8 @@ pub struct Engine {
     /// How long our own origin requests take, smoothed; zero until one
     /// has finished.
     origin_run_time: std::time::Duration,
+    /// See [`Input::PeersExpected`].
+    peers_expected_until: Time,
     cache: VecDeque<(u32, Arc<[u8]>)>,
     reading: SortedSet<u32>,
     tokens: f64,
@@ -178,6 +180,7 @@ impl Engine {
             origin: SortedMap::new(),
             next_origin_id: 1,
             origin_run_time: std::time::Duration::ZERO,
+            peers_expected_until: Time::ZERO,
             cache: VecDeque::new(),
             reading: SortedSet::new(),
             tokens: 0.0,
@@ -230,6 +233,10 @@ impl Engine {
             Input::StoreLost { pieces } => pieces.iter().for_each(|&p| self.forget_piece(p)),
             Input::PieceRead { piece, data } => self.on_piece_read(piece, data),
             // Deadlines and grace periods may have passed: look again.
+            Input::PeersExpected { until } => {
+                self.peers_expected_until = until;
+                self.reschedule = true;
+            }
             Input::Timer => self.reschedule = true,
         }
         self.tick();

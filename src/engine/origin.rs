@@ -72,7 +72,8 @@ impl Engine {
     /// The next run of pieces `first..end` to fetch from the origin.
     fn pick_origin_run(&self) -> Option<(u32, u32)> {
         let grace = self.cfg.peer_grace;
-        let waiting = self.peers.values().any(|p| p.pending(self.now, grace));
+        let waiting = self.now < self.peers_expected_until
+            || self.peers.values().any(|p| p.pending(self.now, grace));
         let max_run =
             (self.cfg.origin_max_run / u64::from(self.geometry.piece_length)).max(1) as usize;
         for (id, cursor, end, urgent) in self.want_order() {

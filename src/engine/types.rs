@@ -141,6 +141,14 @@ pub enum Input<'a> {
         piece: u32,
         data: Option<&'a [u8]>,
     },
+    /// Other visitors are on their way (the tracker knows of some): until
+    /// `until`, pieces no connected peer has wait for them instead of
+    /// going to the origin, as for a new peer's grace period; wants near
+    /// their deadline still go at once. A time not after now clears it
+    /// (the tracker knows of nobody else).
+    PeersExpected {
+        until: Time,
+    },
     /// Nothing happened but time passed (see [`crate::engine::Engine::poll_timeout`]).
     Timer,
 }

@@ -160,7 +160,8 @@ impl Engine {
         changed
     }
 
-    /// When a want becomes urgent or a new peer's grace period ends.
+    /// When a want becomes urgent, a new peer's grace period ends or
+    /// expected peers are no longer waited for.
     pub(crate) fn wants_timeout(&self) -> Option<Time> {
         if self.wants.is_empty() {
             return None;
@@ -184,10 +185,12 @@ impl Engine {
             .values()
             .filter(|p| p.pending(self.now, self.cfg.peer_grace))
             .map(|p| p.connected_at.after(self.cfg.peer_grace));
+        let expected = std::iter::once(self.peers_expected_until);
         // Only future times: a past one would make the caller spin.
         urgent
             .chain(takeover)
             .chain(grace)
+            .chain(expected)
             .filter(|&t| t > self.now)
             .min()
     }

@@ -63,6 +63,9 @@ struct State {
     slices: VecDeque<PieceSlice>,
     /// Pieces fetched ahead of the slice that needs them.
     ahead: SortedMap<u64, (Vec<u8>, Via)>,
+    /// Pieces `first..=last` the leader stored for this response: read
+    /// back from Cache Storage, they count as the leader's, not the cache's.
+    from_leader: Option<(u64, u64)>,
     /// Bytes enqueued from Cache Storage and from this worker's own
     /// origin requests.
     from_cache: u64,
@@ -86,6 +89,7 @@ impl AssetSource {
             asset,
             slices: slices.into(),
             ahead: SortedMap::new(),
+            from_leader: None,
             from_cache: 0,
             from_origin: 0,
             writes: Vec::new(),
@@ -235,14 +239,18 @@ async fn read_ahead(state: &Rc<RefCell<State>>, context: &Rc<Context>, piece: u6
     let mut state = state.borrow_mut();
     for (p, value) in pieces.into_iter().zip(results.iter()) {
         if let Ok(bytes) = value.dyn_into::<Uint8Array>() {
-            state.ahead.insert(p, (bytes.to_vec(), Via::Cache));
+            let leaders = state.from_leader.is_some_and(|(a, b)| (a..=b).contains(&p));
+            let via = if leaders { Via::Leader } else { Via::Cache };
+            state.ahead.insert(p, (bytes.to_vec(), via));
         }
     }
     Ok(())
 }
 
 /// Asks the leader tab (peers) for pieces `piece..=last`; on success they
-/// are in Cache Storage, read back (and checked) from there.
+/// are in Cache Storage, read back (and checked) from there: `piece` now,
+/// the rest by `read_ahead` as the stream needs them (concurrent reads;
+/// reading the run one piece after another took seconds).
 async fn from_leader(
     state: &Rc<RefCell<State>>,
     context: &Context,
@@ -268,11 +276,7 @@ async fn from_leader(
     {
         return Ok(None);
     }
-    for later in piece + 1..=last {
-        if let Some(bytes) = context.store.get(&context.manifest, later).await? {
-            state.borrow_mut().ahead.insert(later, (bytes, Via::Leader));
-        }
-    }
+    state.borrow_mut().from_leader = Some((piece, last));
     context.store.get(&context.manifest, piece).await
 }
 

@@ -286,3 +286,48 @@ fn a_slow_origin_delays_taking_over_another_visitors_share() {
         "then the orphans are ours"
     );
 }
+
+#[test]
+fn expected_peers_hold_the_origin_until_they_come_or_are_known_not_to() {
+    let s = site();
+    let mut e = engine(&s, Config::default());
+    // The tracker has not answered yet: wait up to a second for peers.
+    e.handle(
+        Time::ZERO,
+        Input::PeersExpected {
+            until: Time::from_millis(1_000),
+        },
+    );
+    let out = want(&mut e, 1, 50_000, 600);
+    assert!(origin_fetches(&out).is_empty(), "peers may have it");
+    let wake = e.poll_timeout();
+    assert!(
+        wake.is_some_and(|t| t <= Time::from_millis(1_000)),
+        "{wake:?}"
+    );
+    // Nobody else is in the swarm: the origin at once.
+    e.handle(
+        Time::from_millis(300),
+        Input::PeersExpected {
+            until: Time::from_millis(300),
+        },
+    );
+    assert_eq!(origin_fetches(&drain(&mut e)), vec![(1, 0, 50_000)]);
+}
+
+#[test]
+fn expected_peers_that_never_come_only_delay_the_origin() {
+    let s = site();
+    let mut e = engine(&s, Config::default());
+    e.handle(
+        Time::ZERO,
+        Input::PeersExpected {
+            until: Time::from_millis(2_000),
+        },
+    );
+    assert!(origin_fetches(&want(&mut e, 1, 50_000, 600)).is_empty());
+    e.handle(Time::from_millis(1_999), Input::Timer);
+    assert!(origin_fetches(&drain(&mut e)).is_empty());
+    e.handle(Time::from_millis(2_000), Input::Timer);
+    assert_eq!(origin_fetches(&drain(&mut e)), vec![(1, 0, 50_000)]);
+}

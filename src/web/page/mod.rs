@@ -29,6 +29,11 @@ use driver::Shared;
 /// lets the visitors find each other and split the origin's work.
 const PREFETCH_DELAY_MS: f64 = 5_000.0;
 
+/// How long the first requests wait for the tracker's first reply before
+/// going to the origin (a reply that knows of nobody else ends the wait;
+/// one that does extends it for those visitors to connect, tracker.rs).
+const TRACKER_REPLY_WAIT: std::time::Duration = std::time::Duration::from_millis(1_000);
+
 /// The leader tab's peercdn, returned by `Controller.start`.
 #[wasm_bindgen]
 pub struct Controller {
@@ -120,6 +125,11 @@ impl Controller {
             .filter_map(|&p| u32::try_from(p).ok())
             .collect();
         driver::input(&driver, Input::StoreHas { pieces: &pieces });
+        if !options.trackers.is_empty() {
+            // Until the tracker says whether anyone else is here.
+            let until = driver::now().after(TRACKER_REPLY_WAIT);
+            driver::input(&driver, Input::PeersExpected { until });
+        }
         let worker_listener = link_worker(&driver).await?;
         let mut trackers = Vec::new();
         for url in options.trackers {

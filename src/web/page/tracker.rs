@@ -21,6 +21,7 @@ use web_sys::{
 
 use super::driver::{self, Shared};
 use super::rtc;
+use crate::engine::Input;
 use crate::tracker::{
     Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, TrackerToClient,
 };
@@ -32,6 +33,9 @@ const OFFERS: usize = 4;
 /// How long a data channel may take to open after signalling.
 const OPEN_TIMEOUT_MS: f64 = 20_000.0;
 const MAX_BACKOFF_MS: f64 = 60_000.0;
+/// How long the origin waits for the visitors a tracker reply announces to
+/// connect (offers, answers, ICE on a LAN: about a second measured here).
+const EXPECTED_PEERS_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct Options {
     pub url: String,
@@ -241,6 +245,9 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
     match message {
         TrackerToClient::AnnounceReply(reply) => {
             client.borrow_mut().interval_ms = f64::from(reply.interval.clamp(10, 3600)) * 1000.0;
+            let others = (reply.complete + reply.incomplete).saturating_sub(1);
+            let shared = client.borrow().driver.clone();
+            expect_peers(&shared, others);
         }
         TrackerToClient::Offer(offer) => {
             answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
@@ -251,6 +258,21 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
         }
         TrackerToClient::ScrapeReply(_) => {}
     }
+}
+
+/// Tells the engine whether to wait for peers before the origin: the
+/// swarm's count includes us, and once we have peers it no longer matters.
+fn expect_peers(shared: &Shared, others: u32) {
+    if !shared.borrow().peers.is_empty() {
+        return;
+    }
+    let now = driver::now();
+    let until = if others > 0 {
+        now.after(EXPECTED_PEERS_WAIT)
+    } else {
+        now
+    };
+    driver::input(shared, Input::PeersExpected { until });
 }
 
 fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
