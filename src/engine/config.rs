@@ -49,6 +49,9 @@ pub struct Config {
     /// origin runs take, if longer): they may be on their way to a peer
     /// from the origin already.
     pub origin_takeover: Duration,
+    /// Wants due within this long are foreground (a page waits for them);
+    /// the last quarter of each peer's pipeline is kept for their pieces.
+    pub foreground_horizon: Duration,
     /// Longest origin request, in bytes (a run is cut to this).
     pub origin_max_run: u64,
     pub max_origin_requests: usize,
@@ -88,6 +91,7 @@ impl Default for Config {
             peer_grace: Duration::from_secs(2),
             origin_margin: Duration::from_millis(1500),
             origin_takeover: Duration::from_millis(750),
+            foreground_horizon: Duration::from_secs(60),
             origin_max_run: 2 * 1024 * 1024,
             max_origin_requests: 2,
             origin_timeout: Duration::from_secs(10),

@@ -32,7 +32,11 @@ impl Engine {
                 self.request_block(key, index, block);
                 continue;
             }
-            let Some(piece) = self.pick_piece(key) else {
+            // The last quarter of the pipeline is for foreground pieces: a
+            // page's request then never waits for a free slot behind
+            // background ones (the peer serves requests in order).
+            let background = peer.outstanding < limit - limit / 4;
+            let Some(piece) = self.pick_piece(key, background) else {
                 return;
             };
             let size = self.geometry.piece_size(piece);
@@ -85,14 +89,21 @@ impl Engine {
     /// The best new piece to fetch from `key`, if any. A snubbed peer only
     /// gets second copies of pieces already in flight, so a peer that
     /// stalls never holds a piece nobody else may fetch.
-    fn pick_piece(&mut self, key: PeerKey) -> Option<u32> {
-        let order = self.want_order();
+    /// Without `background`, only pieces of foreground wants (due within
+    /// `foreground_horizon`) are picked.
+    fn pick_piece(&mut self, key: PeerKey, background: bool) -> Option<u32> {
+        let mut order = self.want_order();
+        if !background {
+            let horizon = self.now.after(self.cfg.foreground_horizon);
+            order.retain(|(id, ..)| self.wants.get(id).is_some_and(|w| w.deadline <= horizon));
+        }
         let salt = self.random();
         let peer = self.peers.get(&key)?;
         let wanted = order.iter().flat_map(|&(_, cursor, end, _)| cursor..end);
         let background = self
             .prefetch
             .iter()
+            .filter(|_| background)
             .filter_map(|&a| self.assets.get(a as usize));
         let mut background = background.flat_map(|s| s.first..s.end);
         if peer.snubbed {

@@ -331,3 +331,41 @@ fn expected_peers_that_never_come_only_delay_the_origin() {
     e.handle(Time::from_millis(2_000), Input::Timer);
     assert_eq!(origin_fetches(&drain(&mut e)), vec![(1, 0, 50_000)]);
 }
+
+#[test]
+fn a_quarter_of_the_pipeline_stays_free_for_pieces_a_page_waits_for() {
+    let s = site();
+    let config = Config {
+        initial_pipeline: 4,
+        ..Config::default()
+    };
+    let mut e = engine(&s, config);
+    let (mut remote, _) = unchoking_seed(&mut e, &s);
+    // A background want (due in 10 minutes) for all four pieces of asset
+    // 1: three requests, not four.
+    e.handle(
+        Time::ZERO,
+        Input::Want {
+            id: 1,
+            asset: 1,
+            start: 0,
+            end: 50_000,
+            deadline: Time::from_millis(600_000),
+        },
+    );
+    let out = drain(&mut e);
+    assert_eq!(requested_pieces(&remote.read(&out, 1)), vec![3, 4, 5]);
+    // The page asks for asset 0: its first piece goes out at once.
+    e.handle(
+        Time::ZERO,
+        Input::Want {
+            id: 2,
+            asset: 0,
+            start: 0,
+            end: 40_000,
+            deadline: Time::from_millis(5_000),
+        },
+    );
+    let out = drain(&mut e);
+    assert_eq!(requested_pieces(&remote.read(&out, 1)), vec![0]);
+}
