@@ -115,6 +115,30 @@ pub fn quoted(text: &str) -> String {
     out
 }
 
+/// `bytes` as text, each invalid sequence replaced by U+FFFD: the same
+/// result as `String::from_utf8_lossy`, whose own code (a chunk iterator
+/// and a `Cow`) is about 1 KB more of the wasm than this loop over
+/// `str::from_utf8`, which the wasm has anyway.
+pub fn utf8_lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                out.push_str(text);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push(char::REPLACEMENT_CHARACTER);
+                // `None`: the input ends inside a sequence, replaced whole.
+                let skip = e.error_len().unwrap_or(rest.len());
+                bytes = rest.get(skip..).unwrap_or_default();
+            }
+        }
+    }
+}
+
 // proptest does not build for wasm32 (no getrandom backend there).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
@@ -150,6 +174,38 @@ mod tests {
             prop_assert_eq!(base64_decode(&base64_encode(&bytes)).unwrap(), bytes.clone());
             prop_assert_eq!(hex_decode(&hex_encode(&bytes)).unwrap(), bytes);
         }
+
+        #[test]
+        fn utf8_lossy_agrees_with_std(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
+            prop_assert_eq!(utf8_lossy(&bytes), String::from_utf8_lossy(&bytes));
+        }
+
+        /// Mostly valid text with a few bad bytes, where random bytes are
+        /// almost never valid UTF-8.
+        #[test]
+        fn utf8_lossy_agrees_with_std_on_text(text in "\\PC{0,20}", cuts in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4)) {
+            let mut bytes = text.into_bytes();
+            for (at, b) in cuts {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = b;
+                }
+            }
+            prop_assert_eq!(utf8_lossy(&bytes), String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    #[test]
+    fn utf8_lossy_replaces_invalid_sequences() {
+        assert_eq!(utf8_lossy(b"ok"), "ok");
+        assert_eq!(utf8_lossy(b"a\xffb"), "a\u{fffd}b");
+        // A truncated sequence at the end is one replacement.
+        assert_eq!(utf8_lossy(b"a\xe2\x82"), "a\u{fffd}");
+        // Its maximal valid prefix, then the next byte starts over.
+        assert_eq!(
+            utf8_lossy(b"\xe2\x82z\xf0\x9f\x98\x80"),
+            "\u{fffd}z\u{1f600}"
+        );
     }
 
     #[test]

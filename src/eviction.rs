@@ -36,7 +36,7 @@ pub fn victims(entries: &[CachedPiece], need: u64) -> Vec<u64> {
             Some(t) => (1, t, i),
         })
         .collect();
-    order.sort_unstable();
+    crate::sorted::heap_sort(&mut order);
     let mut freed = 0u64;
     let mut out = Vec::new();
     for (_, _, i) in order {

@@ -253,7 +253,8 @@ impl<K: Ord> Extend<K> for SortedSet<K> {
 impl<K: Ord> FromIterator<K> for SortedSet<K> {
     fn from_iter<I: IntoIterator<Item = K>>(items: I) -> Self {
         let mut keys: Vec<K> = items.into_iter().collect();
-        keys.sort();
+        // Equal keys are interchangeable, so an unstable sort will do.
+        heap_sort(&mut keys);
         keys.dedup();
         SortedSet { keys }
     }
@@ -272,6 +273,42 @@ impl<'a, K> IntoIterator for &'a SortedSet<K> {
     type IntoIter = std::slice::Iter<'a, K>;
     fn into_iter(self) -> Self::IntoIter {
         self.keys.iter()
+    }
+}
+
+/// Sorts `items` in place: heapsort, `n log n` at worst and no allocation.
+///
+/// Why not `sort_unstable`: the standard library's sorts are tuned for
+/// speed, and each element type they are used with brings a few KB of its
+/// own code into the wasm (DESIGN.md, "Size"); the slices sorted here are
+/// tens to a few thousand items long, where heapsort is as good.
+pub fn heap_sort<T: Ord>(items: &mut [T]) {
+    let len = items.len();
+    for root in (0..len / 2).rev() {
+        sift_down(items, root, len);
+    }
+    for end in (1..len).rev() {
+        items.swap(0, end);
+        sift_down(items, 0, end);
+    }
+}
+
+/// Moves `items[root]` down until it is no smaller than its children,
+/// looking at `items[..end]` only.
+fn sift_down<T: Ord>(items: &mut [T], mut root: usize, end: usize) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && items[child] < items[child + 1] {
+            child += 1;
+        }
+        if items[root] >= items[child] {
+            return;
+        }
+        items.swap(root, child);
+        root = child;
     }
 }
 
@@ -339,6 +376,15 @@ mod properties {
             let ours: Vec<_> = ours.iter().map(|(k, v)| (*k, *v)).collect();
             let reference: Vec<_> = reference.into_iter().collect();
             prop_assert_eq!(ours, reference);
+        }
+
+        /// `heap_sort` sorts as the standard library does.
+        #[test]
+        fn heap_sort_agrees_with_sort(mut items in proptest::collection::vec(any::<(u8, u16)>(), 0..300)) {
+            let mut reference = items.clone();
+            reference.sort();
+            heap_sort(&mut items);
+            prop_assert_eq!(items, reference);
         }
     }
 }

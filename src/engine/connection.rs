@@ -77,7 +77,7 @@ impl Engine {
                     peer.decoder = decoder;
                 }
             }
-            Err(e) => self.remove_peer(key, Some(DisconnectReason::Protocol(e.to_string()))),
+            Err(e) => self.remove_peer(key, Some(DisconnectReason::Protocol(e))),
         }
     }
 

@@ -64,7 +64,10 @@ pub enum RejectAction {
 /// Why the engine asks the caller to close a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DisconnectReason {
-    Protocol(String),
+    /// The error itself, not its message: formatting it is the caller's
+    /// choice (the browser runtime never does, so its wasm carries no
+    /// `Display` code for wire errors).
+    Protocol(crate::wire::WireError),
     Banned,
     Stalled,
     TooManyPeers,

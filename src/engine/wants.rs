@@ -137,7 +137,7 @@ impl Engine {
             .iter()
             .map(|(&id, w)| (w.deadline, id, w.cursor, w.end, w.urgent))
             .collect();
-        order.sort_unstable();
+        crate::sorted::heap_sort(&mut order);
         order
             .into_iter()
             .map(|(_, id, c, e, u)| (id, c, e, u))

@@ -16,6 +16,7 @@ use crate::sorted::SortedMap;
 
 use super::WireError;
 use crate::bencode::{self, Limits, Value};
+use crate::encoding::utf8_lossy;
 
 /// The largest extension handshake we decode.
 const MAX_HANDSHAKE_LEN: usize = 64 * 1024;
@@ -79,7 +80,7 @@ impl TryFrom<&[u8]> for ExtendedHandshake {
                     .as_int()
                     .and_then(|i| u8::try_from(i).ok())
                     .ok_or_else(|| bad("extension id is not 0..=255"))?;
-                let name = String::from_utf8_lossy(name).into_owned();
+                let name = utf8_lossy(name);
                 hs.extensions.insert(name, id);
             }
         }
@@ -99,7 +100,7 @@ impl TryFrom<&[u8]> for ExtendedHandshake {
         hs.client = dict
             .get(b"v".as_slice())
             .and_then(Value::as_bytes)
-            .map(|v| String::from_utf8_lossy(&v[..v.len().min(MAX_CLIENT_LEN)]).into_owned());
+            .map(|v| utf8_lossy(&v[..v.len().min(MAX_CLIENT_LEN)]));
         Ok(hs)
     }
 }

@@ -174,7 +174,7 @@ impl<'a> Parser<'a> {
     /// message of a few thousand keys cost millions of comparisons.
     fn check_unique_keys(&mut self, first: usize) -> Result<(), JsonError> {
         let keys = &mut self.keys[first..];
-        keys.sort_unstable();
+        crate::sorted::heap_sort(keys);
         let duplicate = keys.windows(2).any(|w| w[0] == w[1]);
         self.keys.truncate(first);
         if duplicate {

@@ -47,7 +47,9 @@ impl<'a> Str<'a> {
         let mut out = String::with_capacity(self.raw.len());
         let mut rest = self.raw;
         while let Some(at) = rest.find('\\') {
-            out.push_str(&rest[..at]);
+            // `get`, not indexing: `at` is a char boundary, and a str index
+            // would bring the panic's char formatting into the wasm.
+            out.push_str(rest.get(..at).unwrap_or_default());
             let (c, used) = decode_escape(&rest.as_bytes()[at + 1..]);
             out.push(c);
             rest = rest.get(at + 1 + used..).unwrap_or_default();

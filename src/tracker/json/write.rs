@@ -34,8 +34,9 @@ pub fn write_str(out: &mut String, text: &str) {
     let mut run = 0;
     loop {
         let end = run + plain_run(&bytes[run..]);
-        // Runs end only at ASCII bytes, so `end` is a char boundary.
-        out.push_str(&text[run..end]);
+        // Runs end only at ASCII bytes, so `end` is a char boundary (`get`,
+        // not indexing: a str index brings its panic's formatting along).
+        out.push_str(text.get(run..end).unwrap_or_default());
         let Some(&b) = bytes.get(end) else { break };
         push_escape(out, b);
         run = end + 1;
