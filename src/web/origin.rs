@@ -62,7 +62,7 @@ pub async fn fetch_pieces(
 /// The bytes `start..=end` of `url`, whole.
 pub async fn fetch_range(url: &str, start: u64, end: u64) -> JsResult<Vec<u8>> {
     let mut bytes = Vec::with_capacity((end - start + 1) as usize);
-    stream_range(url, start, end, |chunk| bytes.extend_from_slice(chunk)).await?;
+    stream_range(url, start, end, &mut |chunk| bytes.extend_from_slice(chunk)).await?;
     Ok(bytes)
 }
 
@@ -75,7 +75,8 @@ pub async fn stream_range(
     url: &str,
     start: u64,
     end: u64,
-    mut chunk: impl FnMut(&[u8]),
+    // `dyn`: one copy of this async fn in the wasm for both callers.
+    chunk: &mut dyn FnMut(&[u8]),
 ) -> JsResult<()> {
     let init = RequestInit::new();
     if end - start >= BYPASS_HTTP_CACHE_BYTES {

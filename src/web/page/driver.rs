@@ -173,12 +173,12 @@ fn fetch_origin(shared: &Shared, id: u64, asset: u32, start: u64, end: u64) {
         // The engine's ranges end exclusively; HTTP's inclusively.
         let result = match url {
             Some(url) if end > start => {
-                let feed = |bytes: &[u8]| {
+                let mut feed = |bytes: &[u8]| {
                     if let Some(shared) = weak.upgrade() {
                         input(&shared, Input::OriginData { id, bytes });
                     }
                 };
-                crate::web::origin::stream_range(&url, start, end - 1, feed).await
+                crate::web::origin::stream_range(&url, start, end - 1, &mut feed).await
             }
             _ => Err(JsValue::NULL),
         };
