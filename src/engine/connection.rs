@@ -225,6 +225,9 @@ impl Engine {
         let interested = wanting && peer.useful > 0 && peer.peer_id.is_some();
         if interested != peer.am_interested {
             peer.am_interested = interested;
+            if interested {
+                peer.interested_at = self.now;
+            }
             let msg = if interested {
                 Message::Interested
             } else {

@@ -308,10 +308,14 @@ impl Engine {
         if self.reschedule || urgent {
             self.reschedule = false;
             self.update_wants();
-            self.schedule_origin();
             let keys: Vec<PeerKey> = self.peers.keys().copied().collect();
-            for key in keys {
+            // Interest first: a peer we just became interested in gets its
+            // grace period before the origin is asked for what it has.
+            for &key in &keys {
                 self.update_interest(key);
+            }
+            self.schedule_origin();
+            for key in keys {
                 self.fill_requests(key);
             }
         }

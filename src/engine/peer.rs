@@ -79,6 +79,9 @@ impl RateMeter {
 pub(crate) struct Peer {
     pub decoder: Decoder,
     pub connected_at: Time,
+    /// When we last told it we are interested (it may take a moment to
+    /// unchoke us in return).
+    pub interested_at: Time,
     pub last_heard: Time,
     pub last_sent: Time,
     pub peer_id: Option<[u8; 20]>,
@@ -120,6 +123,7 @@ impl Peer {
         Peer {
             decoder,
             connected_at: now,
+            interested_at: now,
             last_heard: now,
             last_sent: now,
             peer_id: None,
@@ -158,6 +162,14 @@ impl Peer {
     /// (or to unchoke us), so the origin waits for it.
     pub fn pending(&self, now: Time, grace: Duration) -> bool {
         let waiting = !self.known || (self.peer_choking && self.useful > 0);
-        waiting && !self.snubbed && now.since(self.connected_at) < grace
+        waiting && !self.snubbed && now.since(self.grace_from()) < grace
+    }
+
+    /// The grace period runs from connecting, or from our latest
+    /// `interested` if later: a peer chokes us while we want nothing from
+    /// it, and a new want must give it time to unchoke us again rather
+    /// than go to the origin for pieces it has.
+    pub fn grace_from(&self) -> Time {
+        self.connected_at.max(self.interested_at)
     }
 }

@@ -184,7 +184,7 @@ impl Engine {
             .peers
             .values()
             .filter(|p| p.pending(self.now, self.cfg.peer_grace))
-            .map(|p| p.connected_at.after(self.cfg.peer_grace));
+            .map(|p| p.grace_from().after(self.cfg.peer_grace));
         let expected = std::iter::once(self.peers_expected_until);
         // Only future times: a past one would make the caller spin.
         urgent

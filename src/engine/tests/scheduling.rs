@@ -369,3 +369,37 @@ fn a_quarter_of_the_pipeline_stays_free_for_pieces_a_page_waits_for() {
     let out = drain(&mut e);
     assert_eq!(requested_pieces(&remote.read(&out, 1)), vec![0]);
 }
+
+#[test]
+fn a_new_want_gives_a_choking_seed_time_to_unchoke_before_the_origin() {
+    let s = site();
+    let mut e = engine(&s, Config::default());
+    // A seed that has not unchoked us: we wanted nothing until now, long
+    // after its grace period from connecting.
+    let mut seed = Remote::new(&s, 6);
+    seed.connect(&mut e, 1, Time::ZERO);
+    send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0xfe]));
+    let later = Time::from_millis(60_000);
+    e.handle(
+        later,
+        Input::Want {
+            id: 1,
+            asset: 1,
+            start: 0,
+            end: 50_000,
+            deadline: later.after(std::time::Duration::from_secs(600)),
+        },
+    );
+    let out = drain(&mut e);
+    assert!(seed.read(&out, 1).iter().any(|m| m.contains("Interested")));
+    assert!(origin_fetches(&out).is_empty(), "the seed may unchoke us");
+    // It unchokes us within its grace: everything comes from it.
+    let out = send(
+        &mut e,
+        1,
+        later.after(std::time::Duration::from_millis(500)),
+        Message::Unchoke,
+    );
+    assert!(origin_fetches(&out).is_empty());
+    assert_eq!(requested_pieces(&seed.read(&out, 1)), vec![3, 4, 5, 6]);
+}

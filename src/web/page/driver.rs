@@ -216,7 +216,13 @@ fn read_piece(shared: &Shared, piece: u32) {
     };
     let weak = Rc::downgrade(shared);
     spawn_local(async move {
-        let data = store.get(&manifest, u64::from(piece)).await.ok().flatten();
+        let mut data = store.get(&manifest, u64::from(piece)).await.ok().flatten();
+        // The store keeps only the asset's bytes; the engine hashes whole
+        // pieces, BEP 47 padding included (without it, every asset's last
+        // piece failed its check on the way out and was never uploaded).
+        if let (Some(bytes), Some(span)) = (data.as_mut(), manifest.piece_span(u64::from(piece))) {
+            bytes.resize(span.hashed_len as usize, 0);
+        }
         if let Some(shared) = weak.upgrade() {
             input(
                 &shared,
