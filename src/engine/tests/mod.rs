@@ -3,6 +3,7 @@
 //! tests/swarm.rs. Shared helpers here; tests by area in the submodules.
 
 mod download;
+mod origin_wait;
 mod scheduling;
 mod upload;
 
@@ -202,4 +203,16 @@ fn want(e: &mut Engine, asset: u32, end: u64, deadline_s: u64) -> Vec<Output> {
         },
     );
     drain(e)
+}
+
+/// The pieces of every `FetchOrigin` in `out`, as `(asset, start, end)`.
+fn origin_fetches(out: &[Output]) -> Vec<(u32, u64, u64)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::FetchOrigin {
+                asset, start, end, ..
+            } => Some((*asset, *start, *end)),
+            _ => None,
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! Scheduling: the wanted range first and in order, deadlines that send
-//! pieces to the origin, cancelled wants, endgame and stalled requests.
+//! pieces to the origin, cancelled wants, endgame and stalled requests,
+//! the pipeline share kept for foreground pieces, and a choking seed's grace.
 
 use super::*;
 
@@ -235,101 +236,6 @@ fn a_stalled_request_is_reissued_to_another_peer() {
         slow.read(&out, 1).iter().any(|m| m.contains("Cancel")),
         "the stalled requests are cancelled"
     );
-}
-
-/// The pieces of every `FetchOrigin` in `out`, as `(asset, start, end)`.
-fn origin_fetches(out: &[Output]) -> Vec<(u32, u64, u64)> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::FetchOrigin {
-                asset, start, end, ..
-            } => Some((*asset, *start, *end)),
-            _ => None,
-        })
-        .collect()
-}
-
-#[test]
-fn a_slow_origin_delays_taking_over_another_visitors_share() {
-    let s = site();
-    let mut e = engine(&s, Config::default());
-    // Another visitor with nothing yet: its id sorts after ours, so we
-    // own the first half of the want (pieces 3-4 of asset 1), it the rest.
-    let mut other = Remote::new(&s, b'z');
-    other.connect(&mut e, 1, Time::ZERO);
-    send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0]));
-    let out = want(&mut e, 1, 50_000, 600);
-    assert_eq!(origin_fetches(&out), vec![(1, 0, 2 * PL)], "our share only");
-    let id = out
-        .iter()
-        .find_map(|o| match o {
-            Output::FetchOrigin { id, .. } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
-
-    // Our run took 4 s: the other visitor's runs likely take as long, so
-    // its pieces are not orphans until twice that passed without progress.
-    let asset1 = 3 * PL as usize;
-    let bytes = &s.bytes[asset1..asset1 + 2 * PL as usize];
-    let at = Time::from_millis(4_000);
-    e.handle(at, Input::OriginData { id, bytes });
-    e.handle(at, Input::OriginDone { id });
-    assert!(origin_fetches(&drain(&mut e)).is_empty());
-    assert_eq!(e.poll_timeout(), Some(Time::from_millis(8_000)));
-    e.handle(Time::from_millis(7_999), Input::Timer);
-    assert!(origin_fetches(&drain(&mut e)).is_empty(), "still waiting");
-    e.handle(Time::from_millis(8_000), Input::Timer);
-    assert_eq!(
-        origin_fetches(&drain(&mut e)),
-        vec![(1, 2 * PL, 50_000)],
-        "then the orphans are ours"
-    );
-}
-
-#[test]
-fn expected_peers_hold_the_origin_until_they_come_or_are_known_not_to() {
-    let s = site();
-    let mut e = engine(&s, Config::default());
-    // The tracker has not answered yet: wait up to a second for peers.
-    e.handle(
-        Time::ZERO,
-        Input::PeersExpected {
-            until: Time::from_millis(1_000),
-        },
-    );
-    let out = want(&mut e, 1, 50_000, 600);
-    assert!(origin_fetches(&out).is_empty(), "peers may have it");
-    let wake = e.poll_timeout();
-    assert!(
-        wake.is_some_and(|t| t <= Time::from_millis(1_000)),
-        "{wake:?}"
-    );
-    // Nobody else is in the swarm: the origin at once.
-    e.handle(
-        Time::from_millis(300),
-        Input::PeersExpected {
-            until: Time::from_millis(300),
-        },
-    );
-    assert_eq!(origin_fetches(&drain(&mut e)), vec![(1, 0, 50_000)]);
-}
-
-#[test]
-fn expected_peers_that_never_come_only_delay_the_origin() {
-    let s = site();
-    let mut e = engine(&s, Config::default());
-    e.handle(
-        Time::ZERO,
-        Input::PeersExpected {
-            until: Time::from_millis(2_000),
-        },
-    );
-    assert!(origin_fetches(&want(&mut e, 1, 50_000, 600)).is_empty());
-    e.handle(Time::from_millis(1_999), Input::Timer);
-    assert!(origin_fetches(&drain(&mut e)).is_empty());
-    e.handle(Time::from_millis(2_000), Input::Timer);
-    assert_eq!(origin_fetches(&drain(&mut e)), vec![(1, 0, 50_000)]);
 }
 
 #[test]
