@@ -11,6 +11,12 @@
 // (as its import object key), so nothing else in the glue can be changed;
 // anything unexpected stops the build rather than shipping a broken pair.
 //
+// Exports named with such a hash (the closure trampolines,
+// `wasm_bindgen__convert__closures_____invoke__h60702a48838d1764`) become
+// `$e0`, `$e1`, ...: every whole-word occurrence in the glue is replaced
+// (the `wasm.` property access and the glue's own function of the same
+// name alike), and every `wasm.<name>` left in the glue must be an export.
+//
 //   node worker/shorten-imports.mjs <in.wasm> <in.js> <out.wasm> <out.js>
 import fs from 'node:fs'
 
@@ -18,6 +24,7 @@ const [inWasm, inJs, outWasm, outJs] = process.argv.slice(2)
 if (!outJs) throw new Error('usage: shorten-imports.mjs <in.wasm> <in.js> <out.wasm> <out.js>')
 
 const IMPORT_SECTION = 2
+const EXPORT_SECTION = 7
 
 function readLeb (bytes, at) {
   let value = 0
@@ -120,6 +127,33 @@ entries.forEach((entry, index) => {
 glue = glue.replace(`"${module}": import0`, '"$": import0')
 section.body = Buffer.from(rewritten)
 
+/** Renames the exports whose names end in a 16-digit hash, in the glue too. */
+function shortenExports (body) {
+  if (/[$]e\d/.test(glue)) throw new Error('glue already uses $e<digit> names')
+  let [count, at] = readLeb(body, 0)
+  const out = [...leb(count)]
+  let n = 0
+  while (count--) {
+    const [length, start] = readLeb(body, at)
+    let field = body.subarray(start, start + length).toString('utf8')
+    at = start + length
+    const end = readLeb(body, at + 1)[1] // kind byte, then the index
+    if (/^\w+_h[0-9a-f]{16}$/.test(field)) {
+      const word = new RegExp(`\\b${field}\\b`, 'g')
+      if (!word.test(glue)) throw new Error(`export ${field} not in the glue`)
+      glue = glue.replace(word, `$e${n}`)
+      field = `$e${n++}`
+    }
+    out.push(...name(field), ...body.subarray(at, end))
+    at = end
+  }
+  return [Buffer.from(out), n]
+}
+const exportSection = sections.find((s) => s.id === EXPORT_SECTION)
+if (!exportSection) throw new Error('no export section')
+const [exportBody, exportsRenamed] = shortenExports(exportSection.body)
+exportSection.body = exportBody
+
 const out = [wasm.subarray(0, 8)]
 for (const { id, body } of sections) out.push(Buffer.from([id, ...leb(body.length)]), body)
 const shortened = Buffer.concat(out)
@@ -128,6 +162,10 @@ const shortened = Buffer.concat(out)
 for (const { module, name } of WebAssembly.Module.imports(new WebAssembly.Module(shortened))) {
   if (module !== '$' || !(glue.includes(`${name}:`))) throw new Error(`import ${module}.${name} lost`)
 }
+const exported = new Set(WebAssembly.Module.exports(new WebAssembly.Module(shortened)).map((e) => e.name))
+for (const [, used] of glue.matchAll(/\bwasm\.([\w$]+)/g)) {
+  if (!exported.has(used)) throw new Error(`the glue uses wasm.${used}, not an export`)
+}
 fs.writeFileSync(outWasm, shortened)
 fs.writeFileSync(outJs, glue)
-console.log(`shorten-imports: ${renamed} of ${entries.length} import names shortened`)
+console.log(`shorten-imports: ${renamed} of ${entries.length} import names and ${exportsRenamed} export names shortened`)

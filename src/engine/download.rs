@@ -86,9 +86,11 @@ impl Engine {
         self.dirty.insert(key);
     }
 
-    /// The best new piece to fetch from `key`, if any. A snubbed peer only
-    /// gets second copies of pieces already in flight, so a peer that
-    /// stalls never holds a piece nobody else may fetch.
+    /// The best new piece to fetch from `key`, if any. A snubbed peer (one
+    /// request at a time) gets a second copy of a piece already in flight,
+    /// else a piece no other peer could send sooner: a slow peer still
+    /// supplies what only slow peers have, holding at most one piece until
+    /// its next timeout, and never takes back what a fast peer could send.
     /// Without `background`, only pieces of foreground wants (due within
     /// `foreground_horizon`) are picked.
     fn pick_piece(&mut self, key: PeerKey, background: bool) -> Option<u32> {
@@ -108,7 +110,15 @@ impl Engine {
         let mut background = background.flat_map(|s| s.first..s.end);
         if peer.snubbed {
             let mut all = wanted.chain(background);
-            return all.find(|&p| self.pickable(p, peer, Pick::Duplicate));
+            let duplicate = all
+                .clone()
+                .find(|&p| self.pickable(p, peer, Pick::Duplicate));
+            let only_slow = |p: u32| {
+                let fast = |q: &Peer| q.ready() && !q.snubbed && q.has.get(p);
+                !self.peers.values().any(fast)
+            };
+            return duplicate
+                .or_else(|| all.find(|&p| self.pickable(p, peer, Pick::Fresh) && only_slow(p)));
         }
         if let Some(p) = wanted
             .clone()
@@ -169,7 +179,11 @@ impl Engine {
         let complete = dl.done as usize == dl.blocks.len();
         peer.outstanding -= 1;
         peer.last_progress = now;
+        // Strikes count stalls in a row: a peer that delivers again is slow
+        // at worst (on a loaded machine every peer has slow spells).
+        peer.timeouts = 0;
         peer.snubbed = false;
+        peer.delivered = true;
         peer.rate.record(now, data.len() as u64);
         let target = (peer.rate.rate * self.cfg.pipeline_time.as_secs_f64() / f64::from(bs)) as u32;
         // Slow start: grow by one per block (doubling per round trip), capped
@@ -314,12 +328,11 @@ impl Engine {
     }
 
     pub(crate) fn check_download_timeouts(&mut self) {
-        let timeout = self.cfg.request_timeout;
         let now = self.now;
         let stalled: Vec<PeerKey> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.outstanding > 0 && now.since(p.last_progress) >= timeout)
+            .filter(|(_, p)| p.outstanding > 0 && now >= self.stall_time(p))
             .map(|(&k, _)| k)
             .collect();
         for key in stalled {
@@ -348,8 +361,20 @@ impl Engine {
         self.peers
             .values()
             .filter(|p| p.outstanding > 0)
-            .map(|p| p.last_progress.after(self.cfg.request_timeout))
+            .map(|p| self.stall_time(p))
             .min()
+    }
+
+    /// When `peer`'s outstanding requests time out. Each stall in a row
+    /// waits one `request_timeout` longer (4, 8, 12 s by default), as TCP
+    /// backs off its retransmissions: on a loaded machine a busy peer's
+    /// blocks can be seconds late, and a peer dropped is a supplier lost
+    /// to the whole swarm (the flash-crowd benchmark lost most of its
+    /// connections to fixed 4 s strikes and fetched the rest from the
+    /// origin).
+    fn stall_time(&self, peer: &Peer) -> Time {
+        let timeout = self.cfg.request_timeout * (peer.timeouts + 1);
+        peer.last_progress.after(timeout)
     }
 }
 

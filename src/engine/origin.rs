@@ -135,16 +135,16 @@ impl Engine {
             || self
                 .peers
                 .values()
-                .any(|peer| peer.ready() && !peer.snubbed && peer.has.get(p))
+                .any(|peer| peer.ready() && peer.supplies() && peer.has.get(p))
     }
 
     /// Our rank among ourselves and the peers that may share origin work
-    /// with us: known ids, not stalled, not already holding everything.
+    /// with us: known ids, supplying, not already holding everything.
     fn rank(&self) -> (usize, usize) {
         let sharing = self
             .peers
             .values()
-            .filter(|p| !p.snubbed && !p.has.is_full());
+            .filter(|p| p.supplies() && !p.has.is_full());
         let ids = sharing.filter_map(|p| p.peer_id);
         let (mut below, mut n) = (0, 1);
         for id in ids {

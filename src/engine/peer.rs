@@ -108,6 +108,8 @@ pub(crate) struct Peer {
     pub timeouts: u32,
     /// Timed out: gets one block at a time until it delivers again.
     pub snubbed: bool,
+    /// Has sent us at least one block we asked for.
+    pub delivered: bool,
     pub rate: RateMeter,
     pub requests_in: VecDeque<BlockRequest>,
     pub requests_dropped: u64,
@@ -144,6 +146,7 @@ impl Peer {
             last_progress: now,
             timeouts: 0,
             snubbed: false,
+            delivered: false,
             rate: RateMeter::default(),
             requests_in: VecDeque::new(),
             requests_dropped: 0,
@@ -156,6 +159,15 @@ impl Peer {
     /// Usable for new block requests.
     pub fn ready(&self) -> bool {
         self.known && !self.peer_choking
+    }
+
+    /// May supply pieces: fast, or slow but proven (it delivered before,
+    /// so a timeout is more likely a busy machine than a dead channel; a
+    /// dead one is disconnected after `max_timeouts` stalls in a row).
+    /// Counting only fast peers made a loaded flash crowd fetch most of
+    /// the site from the origin once every peer had had one slow spell.
+    pub fn supplies(&self) -> bool {
+        !self.snubbed || self.delivered
     }
 
     /// Still inside its grace period: it may yet turn out to have pieces

@@ -223,17 +223,12 @@ fn encode_announce(a: &Announce) -> String {
         }
     }
     if !a.offers.is_empty() {
-        let items: Vec<String> = a
-            .offers
-            .iter()
-            .map(|o| {
-                let mut ow = ObjectWriter::new();
-                ow.bin("offer_id", &o.offer_id)
-                    .sdp("offer", "offer", &o.sdp);
-                ow.finish()
-            })
-            .collect();
-        w.raw("offers", &format!("[{}]", items.join(",")));
+        w.array("offers", &a.offers, |out, o| {
+            let mut ow = ObjectWriter::new();
+            ow.bin("offer_id", &o.offer_id)
+                .sdp("offer", "offer", &o.sdp);
+            out.push_str(&ow.finish());
+        });
     }
     w.finish()
 }
@@ -258,15 +253,7 @@ fn encode_scrape(s: &Scrape) -> String {
         }
         [] => {}
         many => {
-            let items: Vec<String> = many
-                .iter()
-                .map(|h| {
-                    let mut text = String::new();
-                    super::json::write_bin(&mut text, h);
-                    text
-                })
-                .collect();
-            w.raw("info_hash", &format!("[{}]", items.join(",")));
+            w.array("info_hash", many, |out, h| super::json::write_bin(out, h));
         }
     }
     w.finish()

@@ -133,6 +133,25 @@ impl ObjectWriter {
         self
     }
 
+    /// `key: [...]`, each item written in place by `write`.
+    pub fn array<T>(
+        &mut self,
+        key: &str,
+        items: &[T],
+        write: impl Fn(&mut String, &T),
+    ) -> &mut Self {
+        let out = self.key(key);
+        out.push('[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write(out, item);
+        }
+        out.push(']');
+        self
+    }
+
     /// Writes `value`, already JSON, under `key`.
     pub fn raw(&mut self, key: &str, value: &str) -> &mut Self {
         self.key(key).push_str(value);

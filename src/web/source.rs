@@ -32,9 +32,13 @@ use super::store::keep;
 use crate::manifest::AssetEntry;
 use crate::range::PieceSlice;
 
-/// Most bytes fetched from the origin in one request: bounds memory and
-/// lets later pieces come from elsewhere.
+/// Most bytes fetched from the origin (or asked of the leader) in one
+/// request: bounds memory and lets later pieces come from elsewhere.
 const ORIGIN_RUN_BYTES: u64 = 4 * 1024 * 1024;
+/// The first run of a response is smaller: a page often reads only the
+/// start (a video's metadata), and a first visitor with no peer yet pays
+/// the origin for all of it (a flash crowd of 8 took 32 MiB of video so).
+const FIRST_RUN_BYTES: u64 = 1024 * 1024;
 /// How long the leader tab (peers, then the origin on its side) may take
 /// for a run before this worker goes to the origin itself.
 const LEADER_DEADLINE_MS: f64 = 5_000.0;
@@ -282,20 +286,25 @@ async fn from_leader(
 
 /// The last piece of the run to fetch from the origin with `piece`: the
 /// following pieces this response still needs, while none is cached and
-/// the run stays under [`ORIGIN_RUN_BYTES`].
+/// the run stays under [`ORIGIN_RUN_BYTES`] ([`FIRST_RUN_BYTES`] while
+/// this response has had nothing from the leader or the origin).
 async fn origin_run_end(
     state: &Rc<RefCell<State>>,
     context: &Context,
     piece: u64,
 ) -> JsResult<u64> {
-    let following: Vec<u64> = state
-        .borrow()
-        .slices
-        .iter()
-        .map(|s| s.piece)
-        .filter(|&p| p > piece)
-        .collect();
-    let budget = (ORIGIN_RUN_BYTES / context.manifest.piece_length).max(1);
+    let (following, first): (Vec<u64>, bool) = {
+        let state = state.borrow();
+        let following = state.slices.iter().map(|s| s.piece);
+        let first = state.from_leader.is_none() && state.from_origin == 0;
+        (following.filter(|&p| p > piece).collect(), first)
+    };
+    let run = if first {
+        FIRST_RUN_BYTES
+    } else {
+        ORIGIN_RUN_BYTES
+    };
+    let budget = (run / context.manifest.piece_length).max(1);
     let mut last = piece;
     for next in following.into_iter().take(budget as usize - 1) {
         if next != last + 1 || context.store.has(next).await? {

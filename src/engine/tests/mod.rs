@@ -5,6 +5,7 @@
 mod download;
 mod origin_wait;
 mod scheduling;
+mod stalls;
 mod upload;
 
 use std::time::Duration;
@@ -215,4 +216,40 @@ fn origin_fetches(out: &[Output]) -> Vec<(u32, u64, u64)> {
             _ => None,
         })
         .collect()
+}
+
+/// A peer with every piece that has unchoked us; returns the messages the
+/// engine sent it.
+fn unchoking_seed(e: &mut Engine, s: &Site) -> (Remote, Vec<String>) {
+    let mut remote = Remote::new(s, 6);
+    remote.connect(e, 1, Time::ZERO);
+    send(e, 1, Time::ZERO, Message::Bitfield(&[0xfe]));
+    let out = send(e, 1, Time::ZERO, Message::Unchoke);
+    let msgs = remote.read(&out, 1);
+    (remote, msgs)
+}
+
+fn requested_pieces(msgs: &[String]) -> Vec<u32> {
+    let mut pieces: Vec<u32> = Vec::new();
+    for m in msgs.iter().filter(|m| m.contains("Request {")) {
+        let index = m.split("index: ").nth(1).and_then(|r| r.split(',').next());
+        let index = index.and_then(|i| i.parse().ok()).unwrap();
+        if pieces.last() != Some(&index) {
+            pieces.push(index);
+        }
+    }
+    pieces
+}
+
+fn requests_to(remote: &mut Remote, out: &[Output], key: PeerKey) -> Vec<u32> {
+    requested_pieces(&remote.read(out, key))
+}
+
+/// A second seed on peer key 2.
+fn second_seed(e: &mut Engine, s: &Site) -> (Remote, Vec<Output>) {
+    let mut remote = Remote::new(s, 7);
+    remote.connect(e, 2, Time::ZERO);
+    let mut out = send(e, 2, Time::ZERO, Message::Bitfield(&[0xfe]));
+    out.extend(send(e, 2, Time::ZERO, Message::Unchoke));
+    (remote, out)
 }

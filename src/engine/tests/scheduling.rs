@@ -1,31 +1,8 @@
 //! Scheduling: the wanted range first and in order, deadlines that send
-//! pieces to the origin, cancelled wants, endgame and stalled requests,
-//! the pipeline share kept for foreground pieces, and a choking seed's grace.
+//! pieces to the origin, cancelled wants, endgame, the pipeline share kept
+//! for foreground pieces, and a choking seed's grace.
 
 use super::*;
-
-/// A peer with every piece that has unchoked us; returns the messages the
-/// engine sent it.
-fn unchoking_seed(e: &mut Engine, s: &Site) -> (Remote, Vec<String>) {
-    let mut remote = Remote::new(s, 6);
-    remote.connect(e, 1, Time::ZERO);
-    send(e, 1, Time::ZERO, Message::Bitfield(&[0xfe]));
-    let out = send(e, 1, Time::ZERO, Message::Unchoke);
-    let msgs = remote.read(&out, 1);
-    (remote, msgs)
-}
-
-fn requested_pieces(msgs: &[String]) -> Vec<u32> {
-    let mut pieces: Vec<u32> = Vec::new();
-    for m in msgs.iter().filter(|m| m.contains("Request {")) {
-        let index = m.split("index: ").nth(1).and_then(|r| r.split(',').next());
-        let index = index.and_then(|i| i.parse().ok()).unwrap();
-        if pieces.last() != Some(&index) {
-            pieces.push(index);
-        }
-    }
-    pieces
-}
 
 #[test]
 fn the_wanted_range_comes_first_and_in_order_then_the_rest_of_the_asset() {
@@ -117,19 +94,6 @@ fn cancelling_a_want_stops_the_origin_requests_it_alone_needed() {
 }
 
 /// Indices of the `Request`s in `out` sent to `key`, decoded by `remote`.
-fn requests_to(remote: &mut Remote, out: &[Output], key: PeerKey) -> Vec<u32> {
-    requested_pieces(&remote.read(out, key))
-}
-
-/// A second seed on peer key 2.
-fn second_seed(e: &mut Engine, s: &Site) -> (Remote, Vec<Output>) {
-    let mut remote = Remote::new(s, 7);
-    remote.connect(e, 2, Time::ZERO);
-    let mut out = send(e, 2, Time::ZERO, Message::Bitfield(&[0xfe]));
-    out.extend(send(e, 2, Time::ZERO, Message::Unchoke));
-    (remote, out)
-}
-
 #[test]
 fn endgame_asks_a_second_peer_and_cancels_the_loser() {
     let s = site();
@@ -177,64 +141,6 @@ fn endgame_asks_a_second_peer_and_cancels_the_loser() {
     assert!(
         to_first.iter().any(|m| m.contains("Cancel { index: 0")),
         "{to_first:?}"
-    );
-}
-
-#[test]
-fn a_stalled_request_is_reissued_to_another_peer() {
-    let s = site();
-    // Reassembly room for asset 1 exactly (3 full pieces and 848 bytes), so
-    // the second peer cannot even duplicate while the first holds them.
-    let cfg = Config {
-        max_reassembly_bytes: 3 * PL + 848,
-        ..Config::default()
-    };
-    let timeout = cfg.request_timeout;
-    let mut e = engine(&s, cfg);
-    let (mut slow, _) = unchoking_seed(&mut e, &s);
-    let deadline = Time::from_millis(600_000);
-    e.handle(
-        Time::ZERO,
-        Input::Want {
-            id: 1,
-            asset: 1,
-            start: 0,
-            end: 50_000,
-            deadline,
-        },
-    );
-    let mut at_slow = requests_to(&mut slow, &drain(&mut e), 1);
-    at_slow.sort_unstable();
-    assert_eq!(at_slow, vec![3, 4, 5, 6]);
-    let (mut fast, out) = second_seed(&mut e, &s);
-    assert!(
-        requests_to(&mut fast, &out, 2).is_empty(),
-        "reassembly budget is full"
-    );
-    let later = Time::ZERO.after(timeout);
-    // Earlier wake-ups (origin takeover checks) change nothing.
-    while let Some(t) = e.poll_timeout().filter(|&t| t < later) {
-        e.handle(t, Input::Timer);
-        let out = drain(&mut e);
-        assert!(requests_to(&mut fast, &out, 2).is_empty());
-        assert!(
-            !out.iter().any(|o| matches!(o, Output::FetchOrigin { .. })),
-            "a peer has them"
-        );
-    }
-    assert_eq!(e.poll_timeout(), Some(later), "the request timeout is next");
-    e.handle(later, Input::Timer);
-    let out = drain(&mut e);
-    assert_eq!(e.stats().request_timeouts, 1);
-    let mut reissued = requests_to(&mut fast, &out, 2);
-    reissued.sort_unstable();
-    assert_eq!(
-        reissued, at_slow,
-        "every stalled piece re-requested from the other peer"
-    );
-    assert!(
-        slow.read(&out, 1).iter().any(|m| m.contains("Cancel")),
-        "the stalled requests are cancelled"
     );
 }
 
