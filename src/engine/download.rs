@@ -40,7 +40,13 @@ impl Engine {
                 return;
             };
             let size = self.geometry.piece_size(piece);
-            let blocks = size.div_ceil(self.cfg.block_size) as usize;
+            let bs = self.cfg.block_size;
+            let total = size.div_ceil(bs);
+            // Blocks wholly in an asset's BEP 47 padding are zeros, as the
+            // buffer is already: they are never asked of a peer.
+            let open = (self.real_len(piece) as u32).div_ceil(bs).max(1).min(total);
+            let mut blocks = vec![Block::Open; open as usize];
+            blocks.resize(total as usize, Block::Done);
             let Some(peer) = self.peers.get_mut(&key) else {
                 return;
             };
@@ -48,8 +54,8 @@ impl Engine {
                 piece,
                 Download {
                     buf: vec![0; size as usize],
-                    blocks: vec![Block::Open; blocks],
-                    done: 0,
+                    blocks,
+                    done: total - open,
                 },
             );
             self.downloading[piece as usize] += 1;

@@ -185,3 +185,47 @@ fn protocol_violations_drop_the_peer_and_limits_hold() {
         error: WantError::BadRange
     }));
 }
+
+#[test]
+fn padding_blocks_are_never_requested_and_the_piece_still_verifies() {
+    let s = site();
+    // 4 KiB blocks: asset 0's last piece (2) holds 40,000 - 32,768 = 7,232
+    // real bytes, in its first two blocks; the other two are padding.
+    let config = Config {
+        block_size: 4096,
+        ..Config::default()
+    };
+    let mut e = engine(&s, config);
+    let (mut seed, _) = unchoking_seed(&mut e, &s);
+    let out = want(&mut e, 0, 40_000, 600);
+    let asked: Vec<String> = seed.read(&out, 1);
+    let piece_2: Vec<&String> = asked
+        .iter()
+        .filter(|m| m.contains("Request { index: 2,"))
+        .collect();
+    assert_eq!(piece_2.len(), 2, "{piece_2:?}");
+    assert!(piece_2
+        .iter()
+        .all(|m| !m.contains("begin: 8192") && !m.contains("begin: 12288")));
+    let start = 2 * PL as usize;
+    let mut out = Vec::new();
+    for begin in [0u32, 4096] {
+        let at = start + begin as usize;
+        let data = &s.bytes[at..at + 4096];
+        out.extend(send(
+            &mut e,
+            1,
+            Time::ZERO,
+            Message::Piece {
+                index: 2,
+                begin,
+                data,
+            },
+        ));
+    }
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::PieceVerified { piece: 2, .. })),
+        "the zeros the buffer started with complete the piece"
+    );
+}
