@@ -404,7 +404,7 @@ fn next_open_block(peer: &Peer) -> Option<(u32, usize)> {
 }
 
 /// Tie-break among equally rare pieces, different for every engine.
-fn mix(p: u32, salt: u64) -> u64 {
+pub(crate) fn mix(p: u32, salt: u64) -> u64 {
     let mut z = u64::from(p) ^ salt;
     z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
     z ^ (z >> 33)

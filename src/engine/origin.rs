@@ -8,11 +8,11 @@
 //! pieces peers are sending, as a rescue); otherwise only for pieces no
 //! usable peer has, once new peers have had their grace period to say what
 //! they hold. Visitors that arrive together split that work: each takes the
-//! slice of its want matching its rank among the peer ids it knows, so a
-//! flash crowd fetches about one copy from the origin. Outside its slice a
-//! visitor takes orphan pieces only once the swarm made no progress on the
-//! want for the takeover delay (the slice's owner left or stalled), or when
-//! the deadline comes near. The delay is `origin_takeover` or twice the time
+//! chunks of its want it owns by rendezvous hashing over the peer ids it
+//! knows, so a flash crowd fetches about one copy from the origin. Outside
+//! its chunks a visitor takes orphan pieces only once the swarm made no
+//! progress on the want for the takeover delay (the chunk's owner left or
+//! stalled), or when the deadline comes near. The delay is `origin_takeover` or twice the time
 //! our own origin runs take, whichever is longer: an owner's pieces reach
 //! the swarm a run at a time (a browser hands over a response whole), so on
 //! a slow origin a quiet second is normal, not a stall.
@@ -88,16 +88,17 @@ impl Engine {
             let Some(want) = self.wants.get(&id).filter(|_| !waiting) else {
                 continue;
             };
-            // Our share: the slice of the want matching our rank among the
-            // peers we know, so visitors arriving together split the work.
-            let (rank, n) = self.rank();
-            let len = u64::from(end - want.first);
-            let lo = want.first + (rank as u64 * len / n as u64) as u32;
-            let hi = want.first + ((rank as u64 + 1) * len / n as u64) as u32;
             let orphan =
                 |p: u32| self.origin_free(p) && !self.have.get(p) && !self.peer_can_supply(p);
-            if let Some(first) = (lo.max(cursor)..hi).find(|&p| orphan(p)) {
-                return Some(self.run_from(first, hi, max_run, orphan));
+            // Our share: the chunks (one run long) we own among the peers
+            // we know, so visitors arriving together split the work.
+            let chunk = max_run as u32;
+            for c in cursor / chunk..end.div_ceil(chunk) {
+                let hi = ((c + 1) * chunk).min(end);
+                let mine = (cursor.max(c * chunk)..hi).find(|&p| orphan(p));
+                if let Some(first) = mine.filter(|_| self.owns_chunk(c)) {
+                    return Some(self.run_from(first, hi, max_run, orphan));
+                }
             }
             if self.now.since(want.progress_at) < self.takeover_delay() {
                 continue;
@@ -138,20 +139,23 @@ impl Engine {
                 .any(|peer| peer.ready() && peer.supplies() && peer.has.get(p))
     }
 
-    /// Our rank among ourselves and the peers that may share origin work
-    /// with us: known ids, supplying, not already holding everything.
-    fn rank(&self) -> (usize, usize) {
+    /// Whether origin chunk `chunk` is ours: rendezvous hashing over our
+    /// id and the ids of the peers that may share origin work with us
+    /// (supplying, not already holding everything); the highest score
+    /// owns it. Views differ between visitors, but a peer joining a view
+    /// only takes chunks away from the others there, never moves them
+    /// between them, so a crowd whose connections come up one by one
+    /// still fetches each chunk about once (slices by rank shifted every
+    /// boundary at each new peer: 2 copies of the site in the benchmark).
+    fn owns_chunk(&self, chunk: u32) -> bool {
+        let ours = chunk_score(&self.peer_id, chunk);
         let sharing = self
             .peers
             .values()
             .filter(|p| p.supplies() && !p.has.is_full());
-        let ids = sharing.filter_map(|p| p.peer_id);
-        let (mut below, mut n) = (0, 1);
-        for id in ids {
-            n += 1;
-            below += usize::from(id < self.peer_id);
-        }
-        (below, n)
+        let ids = sharing.filter_map(|p| p.peer_id.as_ref());
+        !ids.map(|id| chunk_score(id, chunk))
+            .any(|score| score > ours)
     }
 
     pub(crate) fn on_origin_data(&mut self, id: OriginId, bytes: &[u8]) {
@@ -283,4 +287,13 @@ impl Engine {
     pub fn origin_pieces(&self) -> &Bitfield {
         &self.from_origin
     }
+}
+
+/// Peer `id`'s rendezvous score for origin chunk `chunk` (FNV-1a over the
+/// id, mixed with the chunk): the same in every visitor's engine.
+pub(crate) fn chunk_score(id: &[u8; 20], chunk: u32) -> u64 {
+    let key = id.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    super::download::mix(chunk, key)
 }

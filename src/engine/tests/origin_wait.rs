@@ -2,6 +2,7 @@
 //! origin, peers the tracker announced, and the takeover delay.
 
 use super::*;
+use crate::engine::origin::chunk_score;
 
 /// At `at_ms`, the caller expects peers until `until_ms`.
 fn expect_peers(e: &mut Engine, at_ms: u64, until_ms: u64) {
@@ -9,17 +10,40 @@ fn expect_peers(e: &mut Engine, at_ms: u64, until_ms: u64) {
     e.handle(Time::from_millis(at_ms), Input::PeersExpected { until });
 }
 
+/// Asset 1's pieces (3..7) of origin chunk `c`, as the byte range of a
+/// `FetchOrigin` (chunks of two pieces: `origin_max_run` is 2 pieces).
+fn chunk_bytes(c: u32) -> (u32, u64, u64) {
+    let first = (2 * c).max(3);
+    let end = (2 * c + 2).min(7);
+    let at = |p: u32| (u64::from(p - 3) * PL).min(50_000);
+    (1, at(first), at(end))
+}
+
 #[test]
 fn a_slow_origin_delays_taking_over_another_visitors_share() {
     let s = site();
-    let mut e = engine(&s, Config::default());
-    // Another visitor with nothing yet: its id sorts after ours, so we
-    // own the first half of the want (pieces 3-4 of asset 1), it the rest.
-    let mut other = Remote::new(&s, b'z');
+    let config = Config {
+        origin_max_run: 2 * PL,
+        ..Config::default()
+    };
+    let mut e = engine(&s, config);
+    let ours = *b"-PC0001-ourselves000";
+    // Another visitor with nothing yet, whose id leaves us exactly one of
+    // the want's chunks (1, 2 and 3) by rendezvous hashing.
+    let own = |tag: u8, c: u32| chunk_score(&ours, c) > chunk_score(&[tag; 20], c);
+    let tag = (0..=255u8)
+        .find(|&t| (1..4).filter(|&c| own(t, c)).count() == 1)
+        .unwrap();
+    let (mine, theirs): (Vec<u32>, Vec<u32>) = (1..4).partition(|&c| own(tag, c));
+    let mut other = Remote::new(&s, tag);
     other.connect(&mut e, 1, Time::ZERO);
     send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0]));
     let out = want(&mut e, 1, 50_000, 600);
-    assert_eq!(origin_fetches(&out), vec![(1, 0, 2 * PL)], "our share only");
+    assert_eq!(
+        origin_fetches(&out),
+        vec![chunk_bytes(mine[0])],
+        "our chunk only"
+    );
     let id = out
         .iter()
         .find_map(|o| match o {
@@ -30,8 +54,9 @@ fn a_slow_origin_delays_taking_over_another_visitors_share() {
 
     // Our run took 4 s: the other visitor's runs likely take as long, so
     // its pieces are not orphans until twice that passed without progress.
+    let (_, start, end) = chunk_bytes(mine[0]);
     let asset1 = 3 * PL as usize;
-    let bytes = &s.bytes[asset1..asset1 + 2 * PL as usize];
+    let bytes = &s.bytes[asset1 + start as usize..asset1 + end as usize];
     let at = Time::from_millis(4_000);
     e.handle(at, Input::OriginData { id, bytes });
     e.handle(at, Input::OriginDone { id });
@@ -40,11 +65,10 @@ fn a_slow_origin_delays_taking_over_another_visitors_share() {
     e.handle(Time::from_millis(7_999), Input::Timer);
     assert!(origin_fetches(&drain(&mut e)).is_empty(), "still waiting");
     e.handle(Time::from_millis(8_000), Input::Timer);
-    assert_eq!(
-        origin_fetches(&drain(&mut e)),
-        vec![(1, 2 * PL, 50_000)],
-        "then the orphans are ours"
-    );
+    let mut taken = origin_fetches(&drain(&mut e));
+    taken.sort_unstable();
+    let theirs: Vec<_> = theirs.into_iter().map(chunk_bytes).collect();
+    assert_eq!(taken, theirs, "then the orphans are ours");
 }
 
 #[test]
