@@ -11,9 +11,7 @@ use crate::wire::Geometry;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Want {
-    /// First piece of the range (fixed; the origin share is computed on it).
-    pub first: u32,
-    /// Pieces `cursor..end` may still be missing; `first..cursor` are held.
+    /// Pieces `cursor..end` may still be missing; those before are held.
     pub cursor: u32,
     pub end: u32,
     pub deadline: Time,
@@ -82,7 +80,6 @@ impl Engine {
         let last = span.first + end.div_ceil(pl) as u32;
         let now = self.now;
         let want = Want {
-            first,
             cursor: first,
             end: last.max(first),
             deadline,
