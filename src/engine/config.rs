@@ -49,6 +49,13 @@ pub struct Config {
     /// origin runs take, if longer): they may be on their way to a peer
     /// from the origin already.
     pub origin_takeover: Duration,
+    /// The takeover delay for background wants (due beyond
+    /// `foreground_horizon`) is at least this: nobody waits for them, and
+    /// in a busy swarm the owners' `have`s queue behind the pieces in their
+    /// channels, so a few quiet seconds are no sign of a lost owner (the
+    /// flash-crowd benchmark took 1.2 copies of its site from the origin
+    /// by taking over too soon).
+    pub background_takeover: Duration,
     /// Wants due within this long are foreground (a page waits for them);
     /// the last quarter of each peer's pipeline is kept for their pieces.
     pub foreground_horizon: Duration,
@@ -91,6 +98,7 @@ impl Default for Config {
             peer_grace: Duration::from_secs(2),
             origin_margin: Duration::from_millis(1500),
             origin_takeover: Duration::from_millis(750),
+            background_takeover: Duration::from_secs(10),
             foreground_horizon: Duration::from_secs(60),
             origin_max_run: 2 * 1024 * 1024,
             max_origin_requests: 2,

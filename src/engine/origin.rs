@@ -20,6 +20,7 @@
 //! Invariants: a piece is in at most one origin request (`from_origin`);
 //! bytes beyond the requested range end the request as a failure.
 
+use super::wants::Want;
 use super::{Engine, OriginId, Output, Time, WantError};
 use crate::wire::Bitfield;
 
@@ -100,7 +101,7 @@ impl Engine {
                     return Some(self.run_from(first, hi, max_run, orphan));
                 }
             }
-            if self.now.since(want.progress_at) < self.takeover_delay() {
+            if self.now.since(want.progress_at) < self.takeover_delay(want) {
                 continue;
             }
             if let Some(first) = (cursor..end).find(|&p| orphan(p)) {
@@ -141,18 +142,16 @@ impl Engine {
 
     /// Whether origin chunk `chunk` is ours: rendezvous hashing over our
     /// id and the ids of the peers that may share origin work with us
-    /// (supplying, not already holding everything); the highest score
-    /// owns it. Views differ between visitors, but a peer joining a view
+    /// (connected, not already holding everything; slow ones too, as they
+    /// fetch their chunks all the same, and one that is gone is dropped
+    /// after `max_timeouts`); the highest score owns it. Views differ between visitors, but a peer joining a view
     /// only takes chunks away from the others there, never moves them
     /// between them, so a crowd whose connections come up one by one
     /// still fetches each chunk about once (slices by rank shifted every
     /// boundary at each new peer: 2 copies of the site in the benchmark).
     fn owns_chunk(&self, chunk: u32) -> bool {
         let ours = chunk_score(&self.peer_id, chunk);
-        let sharing = self
-            .peers
-            .values()
-            .filter(|p| p.supplies() && !p.has.is_full());
+        let sharing = self.peers.values().filter(|p| !p.has.is_full());
         let ids = sharing.filter_map(|p| p.peer_id.as_ref());
         !ids.map(|id| chunk_score(id, chunk))
             .any(|score| score > ours)
@@ -192,10 +191,14 @@ impl Engine {
         }
     }
 
-    /// How long the swarm may make no progress on a want before we take
+    /// How long the swarm may make no progress on `want` before we take
     /// pieces outside our share of it from the origin.
-    pub(crate) fn takeover_delay(&self) -> std::time::Duration {
-        self.cfg.origin_takeover.max(2 * self.origin_run_time)
+    pub(crate) fn takeover_delay(&self, want: &Want) -> std::time::Duration {
+        let delay = self.cfg.origin_takeover.max(2 * self.origin_run_time);
+        if want.deadline > self.now.after(self.cfg.foreground_horizon) {
+            return delay.max(self.cfg.background_takeover);
+        }
+        delay
     }
 
     /// Folds a completed request's duration into `origin_run_time` (a

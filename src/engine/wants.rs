@@ -171,12 +171,11 @@ impl Engine {
                     .saturating_sub(margin.as_micros() as u64),
             )
         });
-        let delay = self.takeover_delay();
         let takeover = self
             .wants
             .values()
             .filter(|w| !w.urgent)
-            .map(|w| w.progress_at.after(delay));
+            .map(|w| w.progress_at.after(self.takeover_delay(w)));
         let grace = self
             .peers
             .values()

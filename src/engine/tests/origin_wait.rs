@@ -38,7 +38,8 @@ fn a_slow_origin_delays_taking_over_another_visitors_share() {
     let mut other = Remote::new(&s, tag);
     other.connect(&mut e, 1, Time::ZERO);
     send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0]));
-    let out = want(&mut e, 1, 50_000, 600);
+    // Due in 30 s: a page waits for it (background wants wait longer).
+    let out = want(&mut e, 1, 50_000, 30);
     assert_eq!(
         origin_fetches(&out),
         vec![chunk_bytes(mine[0])],
@@ -99,4 +100,31 @@ fn expected_peers_that_never_come_only_delay_the_origin() {
     assert!(origin_fetches(&drain(&mut e)).is_empty());
     e.handle(Time::from_millis(2_000), Input::Timer);
     assert_eq!(origin_fetches(&drain(&mut e)), vec![(1, 0, 50_000)]);
+}
+
+#[test]
+fn background_wants_wait_longer_before_taking_over() {
+    let s = site();
+    let config = Config {
+        origin_max_run: 2 * PL,
+        ..Config::default()
+    };
+    let wait = config.background_takeover;
+    let mut e = engine(&s, config);
+    // A peer that owns every chunk of the want (it fetches them itself)
+    // but has nothing yet: a background want leaves them to it for the
+    // whole background takeover delay.
+    let ours = *b"-PC0001-ourselves000";
+    let theirs = (0..=255u8)
+        .find(|&t| (1..4).all(|c| chunk_score(&[t; 20], c) > chunk_score(&ours, c)))
+        .unwrap();
+    Remote::new(&s, theirs).connect(&mut e, 1, Time::ZERO);
+    send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0]));
+    assert!(origin_fetches(&want(&mut e, 1, 50_000, 600)).is_empty());
+    let before = Time::ZERO.after(wait - Duration::from_millis(1));
+    e.handle(before, Input::Timer);
+    assert!(origin_fetches(&drain(&mut e)).is_empty(), "still theirs");
+    assert_eq!(e.poll_timeout(), Some(Time::ZERO.after(wait)));
+    e.handle(Time::ZERO.after(wait), Input::Timer);
+    assert!(!origin_fetches(&drain(&mut e)).is_empty(), "then ours");
 }
