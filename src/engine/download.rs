@@ -94,9 +94,10 @@ impl Engine {
 
     /// The best new piece to fetch from `key`, if any. A snubbed peer (one
     /// request at a time) gets a second copy of a piece already in flight,
-    /// else a piece no other peer could send sooner: a slow peer still
-    /// supplies what only slow peers have, holding at most one piece until
-    /// its next timeout, and never takes back what a fast peer could send.
+    /// else, if it delivered before, a piece no other peer could send
+    /// sooner: a slow peer still supplies what only slow peers have,
+    /// holding at most one piece until its next timeout, and never takes
+    /// back what a fast peer could send.
     /// Without `background`, only pieces of foreground wants (due within
     /// `foreground_horizon`) are picked.
     fn pick_piece(&mut self, key: PeerKey, background: bool) -> Option<u32> {
@@ -123,8 +124,10 @@ impl Engine {
                 let fast = |q: &Peer| q.ready() && !q.snubbed && q.has.get(p);
                 !self.peers.values().any(fast)
             };
-            return duplicate
-                .or_else(|| all.find(|&p| self.pickable(p, peer, Pick::Fresh) && only_slow(p)));
+            // A peer that never delivered is no supplier: it must not hold
+            // a piece the origin would otherwise fetch.
+            let fresh = |p: u32| peer.supplies() && self.pickable(p, peer, Pick::Fresh);
+            return duplicate.or_else(|| all.find(|&p| fresh(p) && only_slow(p)));
         }
         if let Some(p) = wanted
             .clone()
