@@ -15,7 +15,14 @@ ensure_wasm_target
 ensure_wasm_bindgen
 ensure_npm_packages # binaryen's wasm-opt: Debian's is too old for today's wasm
 
-cargo build --release --target wasm32-unknown-unknown -q
+# Panic messages carry source locations; for the crates from the registry
+# those start with this machine's registry path, of no use to a visitor
+# (and different on every machine): cut to `r/<crate>/...` (65 B gzip).
+remap=
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  [ -d "$dir" ] && remap="$remap --remap-path-prefix=${dir%/}=r"
+done
+RUSTFLAGS="${RUSTFLAGS:-}$remap" cargo build --release --target wasm32-unknown-unknown -q
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 wasm-bindgen --target no-modules --no-typescript --out-dir "$out" --out-name peercdn \

@@ -14,7 +14,9 @@
 //!                                                   the origin by itself)
 //! ```
 //! Invariant: every pending want is settled exactly once: by `done`, by its
-//! deadline, or when the port is replaced.
+//! deadline, or when the port is replaced. A want made before the first
+//! port, in the worker's first seconds, waits for it (its leader tab is
+//! likely still starting) until its deadline.
 
 use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
@@ -28,18 +30,21 @@ use web_sys::{MessageEvent, MessagePort};
 use super::listener::Listener;
 use super::timer::set_timeout;
 
+/// A worker's first milliseconds, in which a leader tab may still be
+/// starting: a first visit's page asks for media as soon as the worker
+/// controls it, before its leader has sent the port.
+const LINK_GRACE_MS: f64 = 3_000.0;
+
 #[derive(Default)]
 pub struct LeaderLink {
     port: RefCell<Option<(MessagePort, Listener)>>,
+    /// Wants made in the grace period before any port: sent when it comes.
+    queued: RefCell<Vec<Object>>,
     pending: Rc<RefCell<SortedMap<u64, Function>>>,
     next_id: Cell<u64>,
 }
 
 impl LeaderLink {
-    pub fn is_linked(&self) -> bool {
-        self.port.borrow().is_some()
-    }
-
     /// Uses `port` from now on; wants sent on an older port are settled as
     /// failed (their leader is gone or was replaced).
     pub fn set_port(&self, port: MessagePort) {
@@ -62,8 +67,12 @@ impl LeaderLink {
             }
         });
         port.start();
-        self.fail_pending();
-        *self.port.borrow_mut() = Some((port, listener));
+        for message in self.queued.take() {
+            let _ = port.post_message(&message);
+        }
+        if self.port.replace(Some((port, listener))).is_some() {
+            self.fail_pending();
+        }
     }
 
     fn fail_pending(&self) {
@@ -116,6 +125,10 @@ impl LeaderLink {
         });
         let sent = match self.port.borrow().as_ref() {
             Some((port, _)) => port.post_message(&message).is_ok(),
+            None if super::global::now_ms() < LINK_GRACE_MS => {
+                self.queued.borrow_mut().push(message);
+                true
+            }
             None => false,
         };
         if !sent {

@@ -269,9 +269,6 @@ async fn from_leader(
     ) else {
         return Ok(None);
     };
-    if !context.leader.is_linked() {
-        return Ok(None);
-    }
     let end = tail.asset_offset + tail.data_len - 1;
     if !context
         .leader
