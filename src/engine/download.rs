@@ -1,5 +1,5 @@
 //! Downloading from peers: choosing pieces, pipelining block requests,
-//! reassembling, verifying, and giving up on peers that stall.
+//! reassembling and verifying (stalled peers: `stall`).
 //!
 //! Piece choice, in order: the pieces of the most urgent want, in order
 //! (streaming); then rarest-first over the rest of the wanted assets; then,
@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::peer::{Block, Download, Peer};
-use super::{DisconnectReason, Engine, Output, PeerKey, RejectAction, Source, StatsEvent, Time};
+use super::{Engine, Output, PeerKey, RejectAction, Source, StatsEvent};
 use crate::wire::Message;
 
 impl Engine {
@@ -334,56 +334,6 @@ impl Engine {
             self.release(index, dl.buf.len());
         }
         self.reschedule = true;
-    }
-
-    pub(crate) fn check_download_timeouts(&mut self) {
-        let now = self.now;
-        let stalled: Vec<PeerKey> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.outstanding > 0 && now >= self.stall_time(p))
-            .map(|(&k, _)| k)
-            .collect();
-        for key in stalled {
-            self.stats.request_timeouts += 1;
-            let indices: Vec<u32> = self
-                .peers
-                .get(&key)
-                .map(|p| p.downloads.keys().copied().collect())
-                .unwrap_or_default();
-            for index in indices {
-                self.cancel_download(key, index);
-            }
-            let Some(peer) = self.peers.get_mut(&key) else {
-                continue;
-            };
-            peer.timeouts += 1;
-            peer.snubbed = true;
-            peer.pipeline = self.cfg.min_pipeline;
-            if peer.timeouts >= self.cfg.max_timeouts {
-                self.remove_peer(key, Some(DisconnectReason::Stalled));
-            }
-        }
-    }
-
-    pub(crate) fn download_timeout(&self) -> Option<Time> {
-        self.peers
-            .values()
-            .filter(|p| p.outstanding > 0)
-            .map(|p| self.stall_time(p))
-            .min()
-    }
-
-    /// When `peer`'s outstanding requests time out. Each stall in a row
-    /// waits one `request_timeout` longer (4, 8, 12 s by default), as TCP
-    /// backs off its retransmissions: on a loaded machine a busy peer's
-    /// blocks can be seconds late, and a peer dropped is a supplier lost
-    /// to the whole swarm (the flash-crowd benchmark lost most of its
-    /// connections to fixed 4 s strikes and fetched the rest from the
-    /// origin).
-    fn stall_time(&self, peer: &Peer) -> Time {
-        let timeout = self.cfg.request_timeout * (peer.timeouts + 1);
-        peer.last_progress.after(timeout)
     }
 }
 

@@ -36,6 +36,7 @@ mod connection;
 mod download;
 mod origin;
 mod peer;
+mod stall;
 mod types;
 mod upload;
 mod wants;

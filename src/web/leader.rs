@@ -136,7 +136,10 @@ impl LeaderLink {
             return false;
         }
         let timeout = Promise::new(&mut |resolve, _| {
-            set_timeout(&resolve, ms);
+            // The leader's deadline runs from when it gets the want, which
+            // for a queued want is up to the grace period later: we wait
+            // that much longer (the leader settles its wants by then).
+            set_timeout(&resolve, ms + LINK_GRACE_MS);
         });
         let winner = JsFuture::from(Promise::race(&js_sys::Array::of2(&answered, &timeout))).await;
         self.pending.borrow_mut().remove(&id);

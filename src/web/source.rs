@@ -213,7 +213,7 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<(Vec<u8
             state.ahead.insert(index, (bytes, Via::Origin));
         }
     }
-    wanted.ok_or_else(|| error("peercdn: origin run did not include the wanted piece"))
+    wanted.ok_or_else(|| error("peercdn: origin run lacks the piece"))
 }
 
 /// Reads `piece` and the following pieces this response needs (up to
