@@ -12,10 +12,11 @@
 //! knows, so a flash crowd fetches about one copy from the origin. Outside
 //! its chunks a visitor takes orphan pieces only once the swarm made no
 //! progress on the want for the takeover delay (the chunk's owner left or
-//! stalled), or when the deadline comes near. The delay is `origin_takeover` or twice the time
-//! our own origin runs take, whichever is longer: an owner's pieces reach
-//! the swarm a run at a time (a browser hands over a response whole), so on
-//! a slow origin a quiet second is normal, not a stall.
+//! stalled), or when the deadline comes near. The delay is
+//! `origin_takeover` or twice the time our own origin runs take, whichever
+//! is longer (an owner's pieces reach the swarm a run at a time, so on a
+//! slow origin a quiet second is normal, not a stall), and for background
+//! wants at least `background_takeover`.
 //!
 //! Invariants: a piece is in at most one origin request (`from_origin`);
 //! bytes beyond the requested range end the request as a failure.
@@ -144,11 +145,12 @@ impl Engine {
     /// id and the ids of the peers that may share origin work with us
     /// (connected, not already holding everything; slow ones too, as they
     /// fetch their chunks all the same, and one that is gone is dropped
-    /// after `max_timeouts`); the highest score owns it. Views differ between visitors, but a peer joining a view
-    /// only takes chunks away from the others there, never moves them
-    /// between them, so a crowd whose connections come up one by one
-    /// still fetches each chunk about once (slices by rank shifted every
-    /// boundary at each new peer: 2 copies of the site in the benchmark).
+    /// after `max_timeouts`); the highest score owns it. Views differ
+    /// between visitors, but a peer joining a view only takes chunks away
+    /// from the others there, never moves them between them, so a crowd
+    /// whose connections come up one by one still fetches each chunk about
+    /// once (slices by rank shifted every boundary at each new peer: 2
+    /// copies of the site in the benchmark).
     fn owns_chunk(&self, chunk: u32) -> bool {
         let ours = chunk_score(&self.peer_id, chunk);
         let sharing = self.peers.values().filter(|p| !p.has.is_full());

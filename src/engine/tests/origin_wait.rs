@@ -19,25 +19,37 @@ fn chunk_bytes(c: u32) -> (u32, u64, u64) {
     (1, at(first), at(end))
 }
 
+/// Origin runs, and so rendezvous chunks, of two pieces.
+fn two_piece_chunks() -> Config {
+    Config {
+        origin_max_run: 2 * PL,
+        ..Config::default()
+    }
+}
+
+/// Whether our engine (`engine`'s id) owns chunk `c` against a peer whose
+/// id is 20 bytes of `tag`.
+fn we_own(tag: u8, c: u32) -> bool {
+    chunk_score(b"-PC0001-ourselves000", c) > chunk_score(&[tag; 20], c)
+}
+
+/// Another visitor, peer 1 with id `[tag; 20]`, that has nothing yet.
+fn empty_visitor(e: &mut Engine, s: &Site, tag: u8) {
+    Remote::new(s, tag).connect(e, 1, Time::ZERO);
+    send(e, 1, Time::ZERO, Message::Bitfield(&[0]));
+}
+
 #[test]
 fn a_slow_origin_delays_taking_over_another_visitors_share() {
     let s = site();
-    let config = Config {
-        origin_max_run: 2 * PL,
-        ..Config::default()
-    };
-    let mut e = engine(&s, config);
-    let ours = *b"-PC0001-ourselves000";
+    let mut e = engine(&s, two_piece_chunks());
     // Another visitor with nothing yet, whose id leaves us exactly one of
     // the want's chunks (1, 2 and 3) by rendezvous hashing.
-    let own = |tag: u8, c: u32| chunk_score(&ours, c) > chunk_score(&[tag; 20], c);
     let tag = (0..=255u8)
-        .find(|&t| (1..4).filter(|&c| own(t, c)).count() == 1)
+        .find(|&t| (1..4).filter(|&c| we_own(t, c)).count() == 1)
         .unwrap();
-    let (mine, theirs): (Vec<u32>, Vec<u32>) = (1..4).partition(|&c| own(tag, c));
-    let mut other = Remote::new(&s, tag);
-    other.connect(&mut e, 1, Time::ZERO);
-    send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0]));
+    let (mine, theirs): (Vec<u32>, Vec<u32>) = (1..4).partition(|&c| we_own(tag, c));
+    empty_visitor(&mut e, &s, tag);
     // Due in 30 s: a page waits for it (background wants wait longer).
     let out = want(&mut e, 1, 50_000, 30);
     assert_eq!(
@@ -105,21 +117,16 @@ fn expected_peers_that_never_come_only_delay_the_origin() {
 #[test]
 fn background_wants_wait_longer_before_taking_over() {
     let s = site();
-    let config = Config {
-        origin_max_run: 2 * PL,
-        ..Config::default()
-    };
+    let config = two_piece_chunks();
     let wait = config.background_takeover;
     let mut e = engine(&s, config);
     // A peer that owns every chunk of the want (it fetches them itself)
     // but has nothing yet: a background want leaves them to it for the
     // whole background takeover delay.
-    let ours = *b"-PC0001-ourselves000";
     let theirs = (0..=255u8)
-        .find(|&t| (1..4).all(|c| chunk_score(&[t; 20], c) > chunk_score(&ours, c)))
+        .find(|&t| (1..4).all(|c| !we_own(t, c)))
         .unwrap();
-    Remote::new(&s, theirs).connect(&mut e, 1, Time::ZERO);
-    send(&mut e, 1, Time::ZERO, Message::Bitfield(&[0]));
+    empty_visitor(&mut e, &s, theirs);
     assert!(origin_fetches(&want(&mut e, 1, 50_000, 600)).is_empty());
     let before = Time::ZERO.after(wait - Duration::from_millis(1));
     e.handle(before, Input::Timer);
