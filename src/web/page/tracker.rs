@@ -325,14 +325,25 @@ fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) 
                     .as_ref()
                     .is_some_and(|c| c.ready_state() == RtcDataChannelState::Open)
             };
-            // The channel arrives first, then opens: poll on both events.
-            wait_until(pc.unchecked_ref(), "datachannel", open.clone(), 2_000.0).await || {
-                let ch = channel.borrow().clone();
-                match ch {
-                    Some(ch) => wait_until(ch.unchecked_ref(), "open", open, OPEN_TIMEOUT_MS).await,
-                    None => false,
+            // The channel arrives once ICE, DTLS and SCTP are up (seconds on
+            // a loaded machine: a 2 s limit here once closed every answered
+            // connection in CI), normally already open; else wait for `open`.
+            wait_until(
+                pc.unchecked_ref(),
+                "datachannel",
+                open.clone(),
+                OPEN_TIMEOUT_MS,
+            )
+            .await
+                || {
+                    let ch = channel.borrow().clone();
+                    match ch {
+                        Some(ch) => {
+                            wait_until(ch.unchecked_ref(), "open", open, OPEN_TIMEOUT_MS).await
+                        }
+                        None => false,
+                    }
                 }
-            }
         };
         let ch = channel.borrow().clone();
         match (opened, ch) {
