@@ -15,6 +15,16 @@ pub const MAX_PIECE_LENGTH: u64 = 4 * 1024 * 1024;
 /// are faster to fetch and to serve from the cache; 2,000 (BitTorrent's
 /// usual aim) made those per-piece costs the limit of the benchmarks.
 pub const TARGET_PIECE_COUNT: u64 = 512;
+/// What one more piece costs a browser, in bytes of SHA-1 that cost as
+/// much: reading a cached asset, the worker spent about 1 ms per entry and
+/// 2.5 ms per MiB hashed (tests/bench, service-worker cost). Padding costs
+/// only its hashing (it is never stored nor sent), so a larger piece that
+/// saves entries is worth its padding up to this rate.
+const PIECE_COST_BYTES: u64 = 384 * 1024;
+/// Past the piece count, pieces grow to save entries only up to this
+/// length: a larger piece delays a stream's first byte and a seek (a piece
+/// is verified whole) and gives a swarm fewer parts to spread.
+const COST_GROWTH_LIMIT: u64 = 256 * 1024;
 
 /// One asset's position: its length, first piece, byte offset in the
 /// torrent, and the padding that follows it.
@@ -76,21 +86,32 @@ pub fn padding_after(length: u64, piece_length: u64) -> u64 {
     (piece_length - length % piece_length) % piece_length
 }
 
-/// The smallest power-of-two piece length in range whose layout has at most
-/// [`TARGET_PIECE_COUNT`] pieces, except that it stops growing before the
-/// padding would exceed a quarter of the site's bytes. Padding is hashed by
-/// the build and by every visitor verifying a piece, so a site of many
-/// small files gets more pieces rather than gigabytes of zeros.
+/// The piece length for a site of assets of these lengths: the smallest
+/// power of two in range whose layout has at most [`TARGET_PIECE_COUNT`]
+/// pieces, except that it stops growing before the padding would exceed a
+/// quarter of the site's bytes (padding is hashed by the build and by every
+/// visitor verifying a piece, so a site of many small files gets more
+/// pieces rather than gigabytes of zeros); then larger, up to
+/// [`COST_GROWTH_LIMIT`], while the pieces saved cost more than the padding
+/// added (see [`PIECE_COST_BYTES`]).
 pub fn choose_piece_length(lengths: &[u64]) -> u64 {
     let data: u64 = lengths.iter().sum();
     let pieces = |pl: u64| -> u64 { lengths.iter().map(|l| l.div_ceil(pl)).sum() };
     let padding = |pl: u64| -> u64 { lengths.iter().map(|&l| padding_after(l, pl)).sum() };
+    let cost = |pl: u64| {
+        pieces(pl)
+            .saturating_mul(PIECE_COST_BYTES)
+            .saturating_add(padding(pl))
+    };
     let mut piece_length = MIN_PIECE_LENGTH;
-    while piece_length < MAX_PIECE_LENGTH && pieces(piece_length) > TARGET_PIECE_COUNT {
-        if padding(piece_length * 2) > data / 4 {
+    while piece_length < MAX_PIECE_LENGTH {
+        let next = piece_length * 2;
+        let too_many = pieces(piece_length) > TARGET_PIECE_COUNT && padding(next) <= data / 4;
+        let cheaper = next <= COST_GROWTH_LIMIT && cost(next) < cost(piece_length);
+        if !too_many && !cheaper {
             break;
         }
-        piece_length *= 2;
+        piece_length = next;
     }
     piece_length
 }
@@ -117,23 +138,44 @@ mod tests {
     }
 
     #[test]
-    fn chooses_piece_length() {
-        assert_eq!(choose_piece_length(&[10]), MIN_PIECE_LENGTH);
-        let target = TARGET_PIECE_COUNT;
-        assert_eq!(choose_piece_length(&[target * 16 * 1024]), 16 * 1024);
-        assert_eq!(choose_piece_length(&[(target + 1) * 16 * 1024]), 32 * 1024);
+    fn chooses_piece_length_for_the_count() {
         assert_eq!(choose_piece_length(&[1 << 40]), MAX_PIECE_LENGTH);
         // Many small files: padding, not the piece count, sets the limit.
         assert_eq!(choose_piece_length(&vec![1; 5000]), MIN_PIECE_LENGTH);
+        assert_eq!(choose_piece_length(&[10]), MIN_PIECE_LENGTH);
+        // 20,000 assets of 16 KiB: 32 KiB pieces would be half padding
+        // (the count rule stops), and save no entry (so does the cost rule).
+        let mut small = vec![16 << 10; 20_000];
+        small.extend([1 << 20; 10]);
+        assert_eq!(choose_piece_length(&small), MIN_PIECE_LENGTH);
+        // 4 GiB in 1 MiB assets: the count rule goes past the cost rule's
+        // limit, up to the padding limit (2 MiB pieces: half padding).
+        let mut large = vec![1 << 20; 4096];
+        large.extend([16 << 10; 200]);
+        assert_eq!(choose_piece_length(&large), 1 << 20);
+    }
+
+    #[test]
+    fn chooses_fewer_pieces_while_they_cost_more_than_padding() {
+        let target = TARGET_PIECE_COUNT;
+        // No padding to pay: pieces grow to the limit of the cost rule.
+        assert_eq!(
+            choose_piece_length(&[target * 16 * 1024]),
+            COST_GROWTH_LIMIT
+        );
+        assert_eq!(choose_piece_length(&[3 << 20]), COST_GROWTH_LIMIT);
+        // The benchmark's site: 100 assets of 32 KiB and one of 8 MiB.
+        // 32 KiB pieces meet the count (356 pieces); 128 KiB pieces (164)
+        // pay 9.6 MiB of padding for 192 entries fewer; 256 KiB pieces
+        // would pay 12.8 MiB more for 32 fewer.
+        let mut site = vec![32 << 10; 100];
+        site.push(8 << 20);
+        assert_eq!(choose_piece_length(&site), 128 * 1024);
+        // Tiny files and a large one: each doubling saves many more
+        // entries than the tiny files' padding costs.
         let mut mixed = vec![1; 5000];
         mixed.push(1 << 30);
-        assert_eq!(choose_piece_length(&mixed), 32 * 1024);
-        let mut site = vec![32 << 10; 2048];
-        site.extend([64 << 10; 1024]);
-        site.extend([1 << 20; 128]);
-        site.extend([32 << 20; 8]);
-        site.extend([256 << 20; 2]);
-        assert_eq!(choose_piece_length(&site), 128 * 1024);
+        assert_eq!(choose_piece_length(&mixed), COST_GROWTH_LIMIT);
     }
 
     #[test]

@@ -46,7 +46,7 @@ const LEADER_DEADLINE_MS: f64 = 5_000.0;
 /// one entry's read is mostly latency (1-10 ms for 16 KiB on a busy
 /// machine), so reads one after another made a cached asset of many
 /// pieces slow to stream (tests/bench, service-worker cost).
-const READ_AHEAD_BYTES: u64 = 1024 * 1024;
+const READ_AHEAD_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Where the worker got a piece from.
 #[derive(Clone, Copy, PartialEq)]
@@ -229,25 +229,24 @@ async fn read_ahead(state: &Rc<RefCell<State>>, context: &Rc<Context>, piece: u6
             .take(budget)
             .collect()
     };
+    // Each read puts its piece into `ahead` itself: a piece crosses from
+    // JS into wasm once (to be hashed), not back and forth.
     let reads: Array = pieces
-        .iter()
-        .map(|&p| {
-            let context = context.clone();
+        .into_iter()
+        .map(|p| {
+            let (context, state) = (context.clone(), state.clone());
             future_to_promise(async move {
-                let bytes = context.store.get(&context.manifest, p).await?;
-                Ok(bytes.map_or(JsValue::NULL, |b| Uint8Array::from(&b[..]).into()))
+                if let Some(bytes) = context.store.get(&context.manifest, p).await? {
+                    let mut state = state.borrow_mut();
+                    let leaders = state.from_leader.is_some_and(|(a, b)| (a..=b).contains(&p));
+                    let via = if leaders { Via::Leader } else { Via::Cache };
+                    state.ahead.insert(p, (bytes, via));
+                }
+                Ok(JsValue::UNDEFINED)
             })
         })
         .collect();
-    let results: Array = resolve(Promise::all(&reads), "cache reads").await?;
-    let mut state = state.borrow_mut();
-    for (p, value) in pieces.into_iter().zip(results.iter()) {
-        if let Ok(bytes) = value.dyn_into::<Uint8Array>() {
-            let leaders = state.from_leader.is_some_and(|(a, b)| (a..=b).contains(&p));
-            let via = if leaders { Via::Leader } else { Via::Cache };
-            state.ahead.insert(p, (bytes.to_vec(), via));
-        }
-    }
+    resolve::<JsValue>(Promise::all(&reads), "cache reads").await?;
     Ok(())
 }
 
