@@ -44,7 +44,8 @@ struct BuildArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Piece length in bytes: a power of two from 16 KiB to 4 MiB
-    /// (default: chosen for about 2,000 pieces).
+    /// (default: at most about 512 pieces, larger while that saves more
+    /// than it pads).
     #[arg(long)]
     piece_length: Option<u64>,
     /// Publish only files whose relative path matches (repeatable; dotfiles
