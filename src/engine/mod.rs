@@ -280,6 +280,14 @@ impl Engine {
         self.peers.len()
     }
 
+    /// Whether a connected peer has handshaken with this peer id (so a
+    /// second connection to the same visitor is not made).
+    pub fn is_connected_to(&self, peer_id: &[u8; 20]) -> bool {
+        self.peers
+            .values()
+            .any(|p| p.peer_id.as_ref() == Some(peer_id))
+    }
+
     /// Connected peers that have told us they hold pieces we lack.
     pub fn useful_peer_count(&self) -> usize {
         self.peers.values().filter(|p| p.useful > 0).count()

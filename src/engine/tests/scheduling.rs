@@ -215,3 +215,18 @@ fn a_new_want_gives_a_choking_seed_time_to_unchoke_before_the_origin() {
     assert!(origin_fetches(&out).is_empty());
     assert_eq!(requested_pieces(&seed.read(&out, 1)), vec![3, 4, 5, 6]);
 }
+
+#[test]
+fn knows_which_peer_ids_it_is_connected_to() {
+    let s = site();
+    let mut e = seeded(&s, Config::default());
+    let mut remote = Remote::new(&s, 5);
+    assert!(!e.is_connected_to(&remote.id));
+    e.handle(Time::ZERO, Input::PeerConnected { peer: 1 });
+    assert!(!e.is_connected_to(&remote.id), "no handshake yet");
+    remote.connect(&mut e, 2, Time::ZERO);
+    assert!(e.is_connected_to(&remote.id));
+    assert!(!e.is_connected_to(&[6; 20]));
+    e.handle(Time::ZERO, Input::PeerDisconnected { peer: 2 });
+    assert!(!e.is_connected_to(&remote.id), "gone once disconnected");
+}

@@ -5,7 +5,10 @@
 //! with our data channel), answers the offers the tracker relays, and hands
 //! every data channel that opens to the engine driver. Bounds: at most
 //! `max_peers` connections, `OFFERS` pending offers per announce, and
-//! pending offers expire.
+//! pending offers expire. The tracker relays each announce's offers to
+//! peers at random, connected ones included: an offer from, or an answer
+//! by, a peer we are connected to is dropped (every re-announce used to
+//! add a second connection to the same visitor).
 
 use crate::sorted::SortedMap;
 use std::cell::RefCell;
@@ -53,6 +56,7 @@ struct Client {
     listeners: Vec<Listener>,
     /// Our offers awaiting an answer, by offer id.
     offers: SortedMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
+    /// The tracker's announce interval; 0 until its first reply.
     interval_ms: f64,
     backoff_ms: f64,
 }
@@ -83,12 +87,18 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
         socket: None,
         listeners: Vec::new(),
         offers: SortedMap::new(),
-        interval_ms: 120_000.0,
+        interval_ms: 0.0,
         backoff_ms: 1_000.0,
     }));
     connect(&client);
-    // Re-announce periodically: fresh offers for newcomers.
-    let weak = Rc::downgrade(&client);
+    TrackerHandle { client }
+}
+
+/// Re-announces every interval the tracker asks for: fresh offers for
+/// newcomers. Started by the first reply, so the first wait is the
+/// tracker's interval too.
+fn reannounce_periodically(client: &SharedClient) {
+    let weak = Rc::downgrade(client);
     spawn_local(async move {
         loop {
             let wait = match weak.upgrade() {
@@ -102,7 +112,6 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
             }
         }
     });
-    TrackerHandle { client }
 }
 
 fn connect(client: &SharedClient) {
@@ -245,7 +254,15 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
     };
     match message {
         TrackerToClient::AnnounceReply(reply) => {
-            client.borrow_mut().interval_ms = f64::from(reply.interval.clamp(10, 3600)) * 1000.0;
+            let first = {
+                let mut c = client.borrow_mut();
+                let first = c.interval_ms == 0.0;
+                c.interval_ms = f64::from(reply.interval.clamp(10, 3600)) * 1000.0;
+                first
+            };
+            if first {
+                reannounce_periodically(&client);
+            }
             let others = (reply.complete + reply.incomplete).saturating_sub(1);
             let shared = client.borrow().driver.clone();
             expect_peers(&shared, others);
@@ -253,7 +270,9 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
         TrackerToClient::Offer(offer) => {
             answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
         }
-        TrackerToClient::Answer(answer) => accept_answer(&client, answer.offer_id, answer.sdp),
+        TrackerToClient::Answer(answer) => {
+            accept_answer(&client, answer.peer_id, answer.offer_id, answer.sdp)
+        }
         TrackerToClient::Failure(failure) => {
             web_sys::console::warn_1(&format!("peercdn: tracker says: {}", failure.reason).into());
         }
@@ -277,12 +296,12 @@ fn expect_peers(shared: &Shared, others: u32) {
 }
 
 fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
-    let full = {
+    let unwanted = {
         let c = client.borrow();
-        let peers = c.driver.borrow().peers.len();
-        peers >= c.options.max_peers
+        let driver = c.driver.borrow();
+        driver.peers.len() >= c.options.max_peers || driver.engine.is_connected_to(&from)
     };
-    if full {
+    if unwanted {
         return;
     }
     let weak = Rc::downgrade(client);
@@ -353,11 +372,14 @@ fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) 
     });
 }
 
-fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
+fn accept_answer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
     let Some((pc, channel)) = client.borrow_mut().offers.remove(&offer_id) else {
         return;
     };
     let driver = client.borrow().driver.clone();
+    if driver.borrow().engine.is_connected_to(&from) {
+        return pc.close();
+    }
     spawn_local(async move {
         if rtc::accept(&pc, &sdp).await.is_err() {
             return pc.close();

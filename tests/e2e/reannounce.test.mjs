@@ -1,0 +1,49 @@
+// Re-announcing: every announce carries fresh offers, and the tracker
+// relays them to peers at random, connected ones included; a visitor
+// never holds two connections to one peer.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { launchBrowser } from './lib/browser.mjs'
+import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
+import { PEER_PAGE, waitInPage, writeFile } from './lib/site.mjs'
+
+const INTERVAL_S = 10 // the shortest announce interval a client accepts
+
+test('re-announces never open a second connection to a connected peer', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+  })
+  const origin = await startOrigin(site, ['--interval', String(INTERVAL_S)])
+  const browser = await launchBrowser()
+  try {
+    const visitors = []
+    for (const name of ['A', 'B']) {
+      const page = await (await browser.newContext()).newPage()
+      await page.goto(origin.url + 'visitor.html')
+      assert.equal(await page.evaluate(() => window.leading), true, `${name} leads its tabs`)
+      visitors.push(page)
+    }
+    for (const page of visitors) await waitInPage(page, () => window.peercdn.stats().peers >= 1)
+    // Each visitor re-announces twice (with offers the tracker relays to
+    // the other, the only peer in the swarm) while we watch the count.
+    const until = Date.now() + (2 * INTERVAL_S + 5) * 1000
+    while (Date.now() < until) {
+      for (const [i, page] of visitors.entries()) {
+        const peers = (await page.evaluate(() => window.peercdn.stats())).peers
+        assert.ok(peers <= 1, `visitor ${'AB'[i]} holds ${peers} connections to its one peer`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    for (const page of visitors) {
+      assert.equal((await page.evaluate(() => window.peercdn.stats())).peers, 1, 'still connected')
+    }
+    // The window saw the re-announces: two first announces, two more each.
+    const { announces, offers_relayed: relayed } = (await origin.stats()).tracker
+    assert.ok(announces >= 6, `${announces} announces`)
+    assert.ok(relayed >= 5, `${relayed} offers relayed`)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
