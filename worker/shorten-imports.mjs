@@ -20,33 +20,13 @@
 //   node worker/shorten-imports.mjs <in.wasm> <in.js> <out.wasm> <out.js>
 import fs from 'node:fs'
 
+import { leb, readLeb, readSections, writeSections } from './wasm-binary.mjs'
+
 const [inWasm, inJs, outWasm, outJs] = process.argv.slice(2)
 if (!outJs) throw new Error('usage: shorten-imports.mjs <in.wasm> <in.js> <out.wasm> <out.js>')
 
 const IMPORT_SECTION = 2
 const EXPORT_SECTION = 7
-
-function readLeb (bytes, at) {
-  let value = 0
-  let shift = 0
-  for (;;) {
-    const byte = bytes[at++]
-    value += (byte & 0x7f) * 2 ** shift
-    shift += 7
-    if (byte < 0x80) return [value, at]
-  }
-}
-
-function leb (value) {
-  const out = []
-  do {
-    let byte = value % 128
-    value = Math.floor(value / 128)
-    if (value > 0) byte |= 0x80
-    out.push(byte)
-  } while (value > 0)
-  return out
-}
 
 function name (text) {
   const bytes = Buffer.from(text, 'utf8')
@@ -96,14 +76,7 @@ function occurrences (text, word) {
 
 const wasm = fs.readFileSync(inWasm)
 let glue = fs.readFileSync(inJs, 'utf8')
-const sections = []
-let at = 8
-while (at < wasm.length) {
-  const id = wasm[at]
-  const [size, start] = readLeb(wasm, at + 1)
-  sections.push({ id, body: wasm.subarray(start, start + size) })
-  at = start + size
-}
+const sections = readSections(wasm)
 const section = sections.find((s) => s.id === IMPORT_SECTION)
 if (!section) throw new Error('no import section')
 const entries = parseImports(section.body)
@@ -154,9 +127,7 @@ if (!exportSection) throw new Error('no export section')
 const [exportBody, exportsRenamed] = shortenExports(exportSection.body)
 exportSection.body = exportBody
 
-const out = [wasm.subarray(0, 8)]
-for (const { id, body } of sections) out.push(Buffer.from([id, ...leb(body.length)]), body)
-const shortened = Buffer.concat(out)
+const shortened = writeSections(wasm, sections)
 // Compiling checks the rewritten binary; every import must still be a key
 // of the glue's import object.
 for (const { module, name } of WebAssembly.Module.imports(new WebAssembly.Module(shortened))) {
