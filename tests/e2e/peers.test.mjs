@@ -105,7 +105,9 @@ test('a peer that sends corrupted pieces is banned; B still gets correct bytes',
     })
     const got = await fetchInPage(b, 'files/download.bin')
     assert.equal(got.sha256, sha256(DOWNLOAD))
-    await waitInPage(evil, () => window.evil.requests > 0 && window.evil.closed > 0)
+    // Two waits, so a failure says which step did not happen.
+    await waitInPage(evil, () => window.evil.requests > 0)
+    await waitInPage(evil, () => window.evil.closed > 0)
     const stats = await b.evaluate(() => window.peercdn.stats())
     assert.ok(stats.peersBanned >= 1, `banned ${stats.peersBanned}`)
     assert.ok(stats.hashFailures >= 1, `hash failures ${stats.hashFailures}`)
