@@ -206,7 +206,7 @@ async fn send_port(driver: &Shared, container: &web_sys::ServiceWorkerContainer)
 
 /// Our BitTorrent peer id: a client prefix, then random bytes.
 fn peer_id() -> [u8; 20] {
-    let mut id = tracker::random_id();
+    let mut id = rtc::random_id();
     id[..8].copy_from_slice(b"-PC0001-");
     id
 }

@@ -1,6 +1,7 @@
 //! RTCPeerConnection signalling as the WebTorrent tracker protocol wants
 //! it: non-trickle (the SDP is sent once ICE gathering has completed, with
-//! every candidate inside), one data channel per connection.
+//! every candidate inside), one data channel per connection; and the random
+//! ids that signalling needs (offer ids, our peer id).
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -10,6 +11,7 @@ use web_sys::{
     RtcSdpType, RtcSessionDescriptionInit,
 };
 
+use crate::tracker::Id20;
 use crate::web::js::{error, JsResult};
 use crate::web::timer::wait_until;
 
@@ -84,4 +86,14 @@ async fn gathered_sdp(pc: &RtcPeerConnection) -> JsResult<String> {
     pc.local_description()
         .map(|d| d.sdp())
         .ok_or_else(|| error("peercdn: no local description"))
+}
+
+/// 20 random bytes (offer ids, peer ids).
+pub fn random_id() -> Id20 {
+    let mut id = [0u8; 20];
+    for chunk in id.chunks_mut(4) {
+        let n = (js_sys::Math::random() * 4_294_967_296.0) as u32;
+        chunk.copy_from_slice(&n.to_le_bytes()[..chunk.len()]);
+    }
+    id
 }

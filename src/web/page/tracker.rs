@@ -223,7 +223,7 @@ async fn make_offer(client: &SharedClient) -> Option<Offer> {
         .await
         .map_err(|e| web_sys::console::warn_2(&"peercdn: offer".into(), &e))
         .ok()?;
-    let offer_id = random_id();
+    let offer_id = rtc::random_id();
     client
         .borrow_mut()
         .offers
@@ -392,14 +392,4 @@ fn accept_answer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String)
             pc.close();
         }
     });
-}
-
-/// 20 random bytes (offer ids, peer ids).
-pub fn random_id() -> Id20 {
-    let mut id = [0u8; 20];
-    for chunk in id.chunks_mut(4) {
-        let n = (js_sys::Math::random() * 4_294_967_296.0) as u32;
-        chunk.copy_from_slice(&n.to_le_bytes()[..chunk.len()]);
-    }
-    id
 }
