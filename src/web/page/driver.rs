@@ -46,6 +46,8 @@ pub struct Driver {
     pub(super) prefetch_started: bool,
     pub(super) worker_port: Option<MessagePort>,
     pub(super) _port_listener: Option<Listener>,
+    /// Cache Storage writes since a want last finished, and the promise
+    /// that settles with every write before that.
     pub(super) writes: Vec<Promise>,
     timer: Option<i32>,
     /// One callback for every timer armed (a closure per timer would leak

@@ -6,9 +6,9 @@
 //! every data channel that opens to the engine driver. Bounds: at most
 //! `max_peers` connections, `OFFERS` pending offers per announce, and
 //! pending offers expire. The tracker relays each announce's offers to
-//! peers at random, connected ones included: an offer from, or an answer
-//! by, a peer we are connected to is dropped (every re-announce used to
-//! add a second connection to the same visitor).
+//! peers at random, connected ones included: an offer from a peer we are
+//! connected to goes unanswered (every re-announce used to add a second
+//! connection to the same visitor).
 
 use crate::sorted::SortedMap;
 use std::cell::RefCell;
@@ -270,9 +270,7 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
         TrackerToClient::Offer(offer) => {
             answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
         }
-        TrackerToClient::Answer(answer) => {
-            accept_answer(&client, answer.peer_id, answer.offer_id, answer.sdp)
-        }
+        TrackerToClient::Answer(answer) => accept_answer(&client, answer.offer_id, answer.sdp),
         TrackerToClient::Failure(failure) => {
             web_sys::console::warn_1(&format!("peercdn: tracker says: {}", failure.reason).into());
         }
@@ -372,14 +370,11 @@ fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) 
     });
 }
 
-fn accept_answer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
+fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
     let Some((pc, channel)) = client.borrow_mut().offers.remove(&offer_id) else {
         return;
     };
     let driver = client.borrow().driver.clone();
-    if driver.borrow().engine.is_connected_to(&from) {
-        return pc.close();
-    }
     spawn_local(async move {
         if rtc::accept(&pc, &sdp).await.is_err() {
             return pc.close();

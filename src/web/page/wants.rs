@@ -19,17 +19,27 @@ use crate::web::listener::Listener;
 const PREFETCH_WANTS: usize = 8;
 
 /// A want is done: once its pieces are written, tell the worker (or start
-/// the next background fetch).
+/// the next background fetch). It waits for every write still pending,
+/// not only those since the last want finished: wants share pieces, and a
+/// background want finishing first took this want's writes with it, so
+/// the worker, told "done", could read a piece not yet in Cache Storage
+/// and fetch it from the origin (the likely cause of the single origin
+/// piece the demo test saw twice in a full run). Each answer's promise
+/// holds the previous one's results: a few bytes per want, kept for the
+/// tab's life.
 pub fn finished(shared: &Shared, id: WantId, ok: bool) {
-    let (request, writes, port) = {
+    let (request, written, port) = {
         let mut driver = shared.borrow_mut();
         let request = driver.wants.remove(&id).flatten();
         let writes: js_sys::Array = driver.writes.drain(..).collect();
-        (request, writes, driver.worker_port.clone())
+        let written = Promise::all_settled(&writes);
+        // The next want to finish waits for these writes too.
+        driver.writes.push(written.clone());
+        (request, written, driver.worker_port.clone())
     };
     let weak = Rc::downgrade(shared);
     spawn_local(async move {
-        let _ = settle(Promise::all_settled(&writes)).await;
+        let _ = settle(written).await;
         match (request, port) {
             (Some(request), Some(port)) => reply(&port, request, ok),
             _ => {
