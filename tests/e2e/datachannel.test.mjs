@@ -1,13 +1,13 @@
 // The test environment itself: two separate visitors (browser contexts)
 // connect a raw RTCDataChannel inside the isolated namespace and move bytes
 // intact. Every peer test depends on this working.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import { launchBrowser } from './lib/browser.mjs'
 import { connectPages, transfer } from './lib/datachannel.mjs'
 import { startBlankOrigin } from './lib/blank-origin.mjs'
 
-test('two visitors connect a data channel and move 4 MiB intact', async () => {
+browserTest('two visitors connect a data channel and move 4 MiB intact', async () => {
   const origin = await startBlankOrigin()
   const browser = await launchBrowser()
   try {

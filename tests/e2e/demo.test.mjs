@@ -2,7 +2,7 @@
 // builds everything and serves demo/site; a first visitor's leader fetches
 // the whole site, then a second visitor gets the large assets (video and
 // download) from the first, and its dashboard says so.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
@@ -46,7 +46,7 @@ function holdsTheSite (page, pieces) {
   }, pieces, 240000)
 }
 
-test('the demo command: a second visitor gets the large assets from the first, as its dashboard shows', async () => {
+browserTest('the demo command: a second visitor gets the large assets from the first, as its dashboard shows', async () => {
   const demo = startDemo()
   try {
     const url = await demo.url

@@ -1,6 +1,6 @@
 // Visitors and peers: B gets assets from A over data channels, not from the
 // origin; survives A leaving; bans a peer that lies.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,7 +12,7 @@ const BIG = pseudoRandomBytes(24 * 1024 * 1024 + 5, 13)
 
 const DOWNLOAD = pseudoRandomBytes(6 * 1024 * 1024 + 777, 11)
 
-test('a second visitor gets a large asset from the first, none from the origin', async () => {
+browserTest('a second visitor gets a large asset from the first, none from the origin', async () => {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'files/download.bin', DOWNLOAD)
     writeFile(dir, 'visitor.html', PEER_PAGE)
@@ -21,7 +21,6 @@ test('a second visitor gets a large asset from the first, none from the origin',
   const browser = await launchBrowser()
   try {
     const a = await (await browser.newContext()).newPage()
-    a.on('console', (m) => console.log('A:', m.text()))
     await a.goto(origin.url + 'visitor.html')
     assert.equal(await a.evaluate(() => window.controlled), true)
     assert.equal(await a.evaluate(() => window.leading), true)
@@ -31,7 +30,6 @@ test('a second visitor gets a large asset from the first, none from the origin',
     assert.ok(originAfterA >= DOWNLOAD.length, 'the first visitor loads from the origin')
 
     const b = await (await browser.newContext()).newPage()
-    b.on('console', (m) => console.log('B:', m.text()))
     await b.goto(origin.url + 'visitor.html')
     assert.equal(await b.evaluate(() => window.controlled), true)
     assert.equal(await b.evaluate(() => window.leading), true)
@@ -39,8 +37,10 @@ test('a second visitor gets a large asset from the first, none from the origin',
     const got = await fetchInPage(b, 'files/download.bin')
     assert.equal(got.status, 200)
     assert.equal(got.sha256, sha256(DOWNLOAD))
-    assert.equal(await origin.bytesServed('files/download.bin'), originAfterA, 'the origin served B none of it')
     const bStats = await b.evaluate(() => window.peercdn.stats())
+    const aStats = await a.evaluate(() => window.peercdn.stats())
+    const seen = `A ${JSON.stringify(aStats)}, B ${JSON.stringify(bStats)}`
+    assert.equal(await origin.bytesServed('files/download.bin'), originAfterA, `the origin served B none of it (${seen})`)
     assert.ok(bStats.fromPeers >= DOWNLOAD.length, `B got ${bStats.fromPeers} bytes from peers`)
   } finally {
     await browser.close()
@@ -48,7 +48,7 @@ test('a second visitor gets a large asset from the first, none from the origin',
   }
 })
 
-test('the only peer leaves during the transfer: B still gets every byte right', async () => {
+browserTest('the only peer leaves during the transfer: B still gets every byte right', async () => {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'files/big.bin', BIG)
     writeFile(dir, 'visitor.html', PEER_PAGE)
@@ -81,7 +81,7 @@ test('the only peer leaves during the transfer: B still gets every byte right', 
   }
 })
 
-test('a peer that sends corrupted pieces is banned; B still gets correct bytes', async () => {
+browserTest('a peer that sends corrupted pieces is banned; B still gets correct bytes', async () => {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'files/download.bin', DOWNLOAD)
     writeFile(dir, 'visitor.html', PEER_PAGE)

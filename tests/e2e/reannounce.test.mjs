@@ -1,7 +1,7 @@
 // Re-announcing: every announce carries fresh offers, and the tracker
 // relays them to peers at random, connected ones included; a visitor
 // never holds two connections to one peer.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
@@ -10,7 +10,7 @@ import { PEER_PAGE, waitInPage, writeFile } from './lib/site.mjs'
 
 const INTERVAL_S = 10 // the shortest announce interval a client accepts
 
-test('re-announces never open a second connection to a connected peer', async () => {
+browserTest('re-announces never open a second connection to a connected peer', async () => {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'visitor.html', PEER_PAGE)
   })

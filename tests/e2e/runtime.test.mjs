@@ -1,6 +1,6 @@
 // The runtime's resilience: no tracker at all, two tabs of one visitor, and
 // a service worker stopped mid-session. Each checks the bytes.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
@@ -27,7 +27,7 @@ function consoleOf (page) {
   return seen
 }
 
-test('no tracker: the site loads fully from the origin, with at most warnings', async () => {
+browserTest('no tracker: the site loads fully from the origin, with at most warnings', async () => {
   const origin = await startOrigin(site(), ['--no-tracker'])
   const browser = await launchBrowser()
   try {
@@ -47,7 +47,7 @@ test('no tracker: the site loads fully from the origin, with at most warnings', 
   }
 })
 
-test('two tabs of one visitor: one leader, one set of peer connections, both served', async () => {
+browserTest('two tabs of one visitor: one leader, one set of peer connections, both served', async () => {
   const origin = await startOrigin(site())
   const browser = await launchBrowser()
   try {
@@ -76,7 +76,7 @@ test('two tabs of one visitor: one leader, one set of peer connections, both ser
   }
 })
 
-test('a stopped service worker restarts and keeps serving', async () => {
+browserTest('a stopped service worker restarts and keeps serving', async () => {
   const origin = await startOrigin(site())
   const browser = await launchBrowser()
   try {
@@ -98,7 +98,7 @@ test('a stopped service worker restarts and keeps serving', async () => {
   }
 })
 
-test('a new manifest starts a new swarm and drops the old pieces', async () => {
+browserTest('a new manifest starts a new swarm and drops the old pieces', async () => {
   const dir = site()
   const origin = await startOrigin(dir)
   const browser = await launchBrowser()
@@ -129,7 +129,7 @@ test('a new manifest starts a new swarm and drops the old pieces', async () => {
   }
 })
 
-test('after one visit, offline, every manifest asset still loads', async () => {
+browserTest('after one visit, offline, every manifest asset still loads', async () => {
   const dir = site()
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'peercdn.json'), 'utf8'))
   const origin = await startOrigin(dir)

@@ -1,6 +1,6 @@
 // Upload policy: a visitor who opts out, or whose browser asks to save data,
 // never uploads; a visitor with an upload rate cap never exceeds it.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
@@ -31,7 +31,7 @@ async function seededVisitor (browser, url, prepare = async () => {}) {
   return page
 }
 
-test('visitors with upload off or Save-Data on serve no peer: the next visitor uses the origin', async () => {
+browserTest('visitors with upload off or Save-Data on serve no peer: the next visitor uses the origin', async () => {
   const origin = await startOrigin(uploadSite())
   const browser = await launchBrowser()
   try {
@@ -59,7 +59,7 @@ test('visitors with upload off or Save-Data on serve no peer: the next visitor u
   }
 })
 
-test('a visitor with an upload rate cap never uploads faster than it', async () => {
+browserTest('a visitor with an upload rate cap never uploads faster than it', async () => {
   const origin = await startOrigin(uploadSite())
   const browser = await launchBrowser()
   try {

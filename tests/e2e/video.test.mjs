@@ -1,7 +1,7 @@
 // A real video through peercdn: visitor B plays and seeks a 24 MiB H.264
 // video that visitor A already has; the bytes come from A (the origin
 // serves B none of them) and every range B reads is byte-identical.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -17,7 +17,7 @@ function demoVideo () {
   return fs.readFileSync(path.join(dir, 'video.mp4'))
 }
 
-test('B plays and seeks a video that comes from A', async () => {
+browserTest('B plays and seeks a video that comes from A', async () => {
   const video = demoVideo()
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'media/video.mp4', video)

@@ -2,7 +2,7 @@
 // peercdn visitor A -> WebTorrent client W (given our peercdn.torrent, no
 // web seed: peers only) -> peercdn visitor B, after A has left. So
 // WebTorrent downloads from peercdn, and peercdn downloads from WebTorrent.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -36,7 +36,7 @@ const WEBTORRENT_PAGE = `<!doctype html>
   window.webTorrentReady = true
 </script>`
 
-test('WebTorrent downloads from a peercdn visitor, and seeds to another', async () => {
+browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another', async () => {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'files/asset.bin', ASSET)
     writeFile(dir, 'visitor.html', PEER_PAGE)

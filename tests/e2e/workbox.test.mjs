@@ -1,7 +1,7 @@
 // peercdn as an add-on to a site's own service worker built with Workbox
 // (from local node_modules): peercdn answers manifest assets, Workbox's
 // CacheFirst route everything else, and neither answers twice.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -23,7 +23,7 @@ self.addEventListener('fetch', (event) => { self.peercdn.handleFetch(event) })
 workbox.routing.registerRoute(({ url }) => url.pathname.startsWith('/'), new workbox.strategies.CacheFirst({ cacheName: 'site' }))
 `
 
-test('a Workbox service worker hands manifest assets to peercdn', async () => {
+browserTest('a Workbox service worker hands manifest assets to peercdn', async () => {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'files/asset.bin', ASSET)
     writeFile(dir, 'visitor.html', VISITOR_PAGE.replace("register('sw.js')", "register('site-sw.js')"))

@@ -1,7 +1,7 @@
 // The service worker alone (no peers): manifest assets come from the
 // origin, verified piece by piece, then from Cache Storage; Range requests
 // get 206; the site keeps working offline.
-import { test } from 'node:test'
+import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { launchPersistentVisitor } from './lib/browser.mjs'
@@ -19,7 +19,7 @@ function site () {
   })
 }
 
-test('service worker: origin once, then Cache Storage; ranges; offline', async () => {
+browserTest('service worker: origin once, then Cache Storage; ranges; offline', async () => {
   const origin = await startOrigin(site())
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'peercdn-profile-'))
   const context = await launchPersistentVisitor(profile)

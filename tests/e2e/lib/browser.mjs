@@ -2,6 +2,7 @@
 // /usr/bin/chromium driven by playwright-core (never a downloaded browser),
 // with the flags that keep it quiet and inside the test network namespace.
 import { chromium } from 'playwright-core'
+import { traceContext, tracing } from './trace.mjs'
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -29,14 +30,25 @@ export function assertIsolated () {
 /** A browser whose contexts are separate visitors with in-memory storage. */
 export async function launchBrowser () {
   assertIsolated()
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  if (!tracing()) return browser
+  // Inside a `browserTest`, every visitor is traced (trace.mjs).
+  const newContext = browser.newContext.bind(browser)
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args)
+    await traceContext(context)
+    return context
+  }
+  return browser
 }
 
 /** A visitor with an on-disk profile, for reload and offline tests. */
 export async function launchPersistentVisitor (userDataDir) {
   assertIsolated()
-  return chromium.launchPersistentContext(userDataDir, {
+  const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
     args: CHROMIUM_ARGS
   })
+  if (tracing()) await traceContext(context)
+  return context
 }

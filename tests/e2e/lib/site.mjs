@@ -74,7 +74,11 @@ export async function waitInPage (page, check, arg, ms = 30000) {
   for (;;) {
     const value = await page.evaluate(check, arg)
     if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${check}`)
+    if (Date.now() > deadline) {
+      // What the page's peercdn saw, so a failure in CI says where it stopped.
+      const seen = await page.evaluate(() => JSON.stringify(window.peercdn?.stats?.() ?? null)).catch((e) => String(e))
+      throw new Error(`timed out waiting for ${check}; the page's peercdn stats: ${seen}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
