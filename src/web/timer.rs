@@ -45,11 +45,13 @@ pub async fn sleep(ms: f64) {
 }
 
 /// Waits until `ready()` is true, re-checking on each `kind` event of
-/// `target`; gives up (returns false) after `timeout_ms`.
+/// `target`; gives up (returns false) after `timeout_ms`. Takes `ready`
+/// boxed: one copy of this future's code for every caller (a generic
+/// closure made one per call site, some 100 B each in the wasm).
 pub async fn wait_until(
     target: &EventTarget,
     kind: &'static str,
-    ready: impl Fn() -> bool + 'static,
+    ready: Box<dyn Fn() -> bool>,
     timeout_ms: f64,
 ) -> bool {
     if ready() {

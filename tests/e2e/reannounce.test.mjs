@@ -1,6 +1,7 @@
 // Re-announcing: every announce carries fresh offers, and the tracker
 // relays them to peers at random, connected ones included; a visitor
-// never holds two connections to one peer.
+// never holds two connections to one peer, and one whose first
+// connection attempt failed tries again soon, not an interval later.
 import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import path from 'node:path'
@@ -42,6 +43,47 @@ browserTest('re-announces never open a second connection to a connected peer', a
     const { announces, offers_relayed: relayed } = (await origin.stats()).tracker
     assert.ok(announces >= 6, `${announces} announces`)
     assert.ok(relayed >= 5, `${relayed} offers relayed`)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+/** Runs in B's page first: the answers to its first announce's offers are lost. */
+function loseFirstAnswers () {
+  const Native = window.RTCPeerConnection
+  let made = 0
+  window.RTCPeerConnection = class extends Native {
+    constructor (...args) {
+      super(...args)
+      this.lost = ++made <= 4 // peercdn makes 4 offers per announce
+    }
+
+    setRemoteDescription (description) {
+      if (this.lost && description?.type === 'answer') return Promise.reject(new Error('answer lost (test)'))
+      return super.setRemoteDescription(description)
+    }
+  }
+}
+
+browserTest('a visitor whose first connection attempt fails connects within seconds, not an announce interval later', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+  })
+  const origin = await startOrigin(site) // the default interval: 120 s
+  const browser = await launchBrowser()
+  try {
+    const a = await (await browser.newContext()).newPage()
+    await a.goto(origin.url + 'visitor.html')
+    assert.equal(await a.evaluate(() => window.leading), true)
+    const contextB = await browser.newContext()
+    await contextB.addInitScript(loseFirstAnswers)
+    const b = await contextB.newPage()
+    await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.leading), true)
+    await waitInPage(b, () => window.peercdn.stats().peers >= 1, undefined, 30000)
+    const { announces } = (await origin.stats()).tracker
+    assert.ok(announces >= 3, `B announced again (${announces} announces in all)`)
   } finally {
     await browser.close()
     await origin.close()

@@ -79,7 +79,7 @@ async fn gathered_sdp(pc: &RtcPeerConnection) -> JsResult<String> {
     let _ = wait_until(
         pc.unchecked_ref(),
         "icegatheringstatechange",
-        complete,
+        Box::new(complete),
         GATHER_TIMEOUT_MS,
     )
     .await;

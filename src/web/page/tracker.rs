@@ -36,6 +36,12 @@ const OFFERS: usize = 4;
 /// How long a data channel may take to open after signalling.
 const OPEN_TIMEOUT_MS: f64 = 20_000.0;
 const MAX_BACKOFF_MS: f64 = 60_000.0;
+/// After a reply counts more visitors than we are connected to, announce
+/// again this long later if we still are not (doubling each time, up to
+/// the tracker's interval): a first connection can fail (an offer lost,
+/// ICE or DTLS timing out on a loaded machine), and waiting out the
+/// interval (120 s) left a visitor without peers that long.
+const RETRY_MS: f64 = 5_000.0;
 /// How long the origin waits for the visitors a tracker reply announces to
 /// connect (offers, answers, ICE on a LAN: about a second measured here,
 /// 4-10 s for a flash crowd of 8 browsers on 2 cores).
@@ -59,6 +65,8 @@ struct Client {
     /// The tracker's announce interval; 0 until its first reply.
     interval_ms: f64,
     backoff_ms: f64,
+    /// Other visitors in the swarm, as the tracker's latest reply counted.
+    others: u32,
 }
 
 type SharedClient = Rc<RefCell<Client>>;
@@ -89,6 +97,7 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
         offers: SortedMap::new(),
         interval_ms: 0.0,
         backoff_ms: 1_000.0,
+        others: 0,
     }));
     connect(&client);
     TrackerHandle { client }
@@ -96,22 +105,38 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
 
 /// Re-announces every interval the tracker asks for: fresh offers for
 /// newcomers. Started by the first reply, so the first wait is the
-/// tracker's interval too.
+/// tracker's interval too; while fewer visitors are connected than the
+/// latest reply counted, the wait is the retry wait instead, doubling
+/// each time (and a retry is skipped if they connected meanwhile).
 fn reannounce_periodically(client: &SharedClient) {
     let weak = Rc::downgrade(client);
     spawn_local(async move {
+        let mut retry_ms = RETRY_MS;
         loop {
-            let wait = match weak.upgrade() {
-                Some(c) => c.borrow().interval_ms,
+            let (short, interval) = match weak.upgrade() {
+                Some(c) => (unconnected(&c), c.borrow().interval_ms),
                 None => return,
             };
+            let wait = if short { retry_ms } else { interval };
             sleep(wait).await;
-            match weak.upgrade() {
-                Some(c) => announce(&c, AnnounceEvent::Update),
-                None => return,
+            let Some(c) = weak.upgrade() else { return };
+            retry_ms = if unconnected(&c) {
+                (retry_ms * 2.0).min(interval)
+            } else {
+                RETRY_MS
+            };
+            if wait == interval || unconnected(&c) {
+                announce(&c, AnnounceEvent::Update);
             }
         }
     });
+}
+
+/// Fewer visitors connected than the tracker's latest reply counted.
+fn unconnected(client: &SharedClient) -> bool {
+    let c = client.borrow();
+    let connected = c.driver.borrow().peers.len() as u32;
+    connected < c.others
 }
 
 fn connect(client: &SharedClient) {
@@ -266,6 +291,7 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
             let others = (reply.complete + reply.incomplete).saturating_sub(1);
             let shared = client.borrow().driver.clone();
             expect_peers(&shared, others);
+            client.borrow_mut().others = others;
         }
         TrackerToClient::Offer(offer) => {
             answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
@@ -335,39 +361,43 @@ fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) 
         send(&client, &ClientToTracker::Answer(answer));
         let driver = client.borrow().driver.clone();
         drop(client);
-        let opened = {
-            let slot = channel.clone();
-            let open = move || {
-                slot.borrow()
-                    .as_ref()
-                    .is_some_and(|c| c.ready_state() == RtcDataChannelState::Open)
-            };
-            // The channel arrives once ICE, DTLS and SCTP are up (seconds on
-            // a loaded machine: a 2 s limit here once closed every answered
-            // connection in CI), normally already open; else wait for `open`.
-            wait_until(
-                pc.unchecked_ref(),
-                "datachannel",
-                open.clone(),
-                OPEN_TIMEOUT_MS,
-            )
-            .await
-                || {
-                    let ch = channel.borrow().clone();
-                    match ch {
-                        Some(ch) => {
-                            wait_until(ch.unchecked_ref(), "open", open, OPEN_TIMEOUT_MS).await
-                        }
-                        None => false,
-                    }
-                }
-        };
-        let ch = channel.borrow().clone();
-        match (opened, ch) {
-            (true, Some(ch)) => driver::add_peer(&driver, pc, ch),
-            _ => pc.close(),
+        // The channel arrives once ICE, DTLS and SCTP are up (seconds on a
+        // loaded machine: a 2 s limit here once closed every answered
+        // connection in CI), perhaps before it is open.
+        let slot = channel.clone();
+        let arrived = move || slot.borrow().is_some();
+        wait_until(
+            pc.unchecked_ref(),
+            "datachannel",
+            Box::new(arrived),
+            OPEN_TIMEOUT_MS,
+        )
+        .await;
+        let arrived = channel.borrow().clone();
+        match arrived {
+            Some(channel) => add_when_open(&driver, pc, channel).await,
+            None => pc.close(),
         }
     });
+}
+
+/// Hands `channel` to the engine once it is open; closes `pc` if it does
+/// not open in time.
+async fn add_when_open(driver: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel) {
+    let watched = channel.clone();
+    let open = move || watched.ready_state() == RtcDataChannelState::Open;
+    if wait_until(
+        channel.unchecked_ref(),
+        "open",
+        Box::new(open),
+        OPEN_TIMEOUT_MS,
+    )
+    .await
+    {
+        driver::add_peer(driver, pc, channel);
+    } else {
+        pc.close();
+    }
 }
 
 fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
@@ -379,12 +409,6 @@ fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
         if rtc::accept(&pc, &sdp).await.is_err() {
             return pc.close();
         }
-        let watched = channel.clone();
-        let open = move || watched.ready_state() == RtcDataChannelState::Open;
-        if wait_until(channel.unchecked_ref(), "open", open, OPEN_TIMEOUT_MS).await {
-            driver::add_peer(&driver, pc, channel);
-        } else {
-            pc.close();
-        }
+        add_when_open(&driver, pc, channel).await;
     });
 }
