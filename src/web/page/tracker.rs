@@ -8,7 +8,9 @@
 //! pending offers expire. The tracker relays each announce's offers to
 //! peers at random, connected ones included: an offer from a peer we are
 //! connected to goes unanswered (every re-announce used to add a second
-//! connection to the same visitor).
+//! connection to the same visitor). While fewer visitors are connected
+//! than the tracker counts, it announces again within seconds (backing
+//! off), not only every interval: a failed first connection is retried.
 
 use crate::sorted::SortedMap;
 use std::cell::RefCell;
@@ -28,6 +30,7 @@ use crate::engine::Input;
 use crate::tracker::{
     Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, TrackerToClient,
 };
+use crate::web::global::now_ms;
 use crate::web::listener::Listener;
 use crate::web::timer::{sleep, wait_until};
 
@@ -106,26 +109,35 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
 /// Re-announces every interval the tracker asks for: fresh offers for
 /// newcomers. Started by the first reply, so the first wait is the
 /// tracker's interval too; while fewer visitors are connected than the
-/// latest reply counted, the wait is the retry wait instead, doubling
-/// each time (and a retry is skipped if they connected meanwhile).
+/// latest reply counted, it announces after the retry wait instead,
+/// doubling each time. A retry is skipped if they connected meanwhile;
+/// the interval runs from the latest announce either way.
 fn reannounce_periodically(client: &SharedClient) {
     let weak = Rc::downgrade(client);
     spawn_local(async move {
         let mut retry_ms = RETRY_MS;
+        let mut announced = now_ms();
         loop {
             let (short, interval) = match weak.upgrade() {
                 Some(c) => (unconnected(&c), c.borrow().interval_ms),
                 None => return,
             };
-            let wait = if short { retry_ms } else { interval };
-            sleep(wait).await;
+            let periodic = announced + interval - now_ms();
+            sleep(if short {
+                retry_ms.min(periodic)
+            } else {
+                periodic
+            })
+            .await;
             let Some(c) = weak.upgrade() else { return };
-            retry_ms = if unconnected(&c) {
+            let short = unconnected(&c);
+            retry_ms = if short {
                 (retry_ms * 2.0).min(interval)
             } else {
                 RETRY_MS
             };
-            if wait == interval || unconnected(&c) {
+            if short || now_ms() >= announced + interval {
+                announced = now_ms();
                 announce(&c, AnnounceEvent::Update);
             }
         }
