@@ -144,11 +144,12 @@ fn reannounce_periodically(client: &SharedClient) {
     });
 }
 
-/// Fewer visitors connected than the tracker's latest reply counted.
+/// Fewer visitors connected than the tracker's latest reply counted, and
+/// room for more.
 fn unconnected(client: &SharedClient) -> bool {
     let c = client.borrow();
-    let connected = c.driver.borrow().peers.len() as u32;
-    connected < c.others
+    let connected = c.driver.borrow().peers.len();
+    connected < (c.others as usize).min(c.options.max_peers)
 }
 
 fn connect(client: &SharedClient) {
