@@ -76,6 +76,11 @@ pub struct Config {
     pub rechoke_interval: Duration,
     /// A peer silent this long is dropped; we send keep-alives at half.
     pub idle_timeout: Duration,
+    /// A connection that brings no handshake in this long is dropped: a
+    /// channel can open on one side only (the other never got it), and
+    /// until it goes, it holds a peer slot and the tracker client sees
+    /// itself connected, so it does not look for another.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Config {
@@ -109,6 +114,7 @@ impl Default for Config {
             piece_cache_bytes: 8 * 1024 * 1024,
             rechoke_interval: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(120),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -272,18 +272,20 @@ impl Engine {
         self.remove_peer(key, Some(DisconnectReason::Banned));
     }
 
-    /// Keep-alives for quiet connections; drop peers silent too long.
+    /// Keep-alives for quiet connections; drop peers silent too long, or
+    /// without a handshake too long.
     pub(crate) fn check_idle_peers(&mut self) {
-        let (now, idle) = (self.now, self.cfg.idle_timeout);
+        let now = self.now;
         let dead: Vec<PeerKey> = self
             .peers
             .iter()
-            .filter(|(_, p)| now.since(p.last_heard) >= idle)
+            .filter(|(_, p)| now >= self.silence_deadline(p))
             .map(|(&k, _)| k)
             .collect();
         for key in dead {
             self.remove_peer(key, Some(DisconnectReason::Idle));
         }
+        let idle = self.cfg.idle_timeout;
         for (&key, peer) in self.peers.iter_mut() {
             if now.since(peer.last_sent) >= idle / 2 && peer.send.is_empty() {
                 Message::KeepAlive.encode_into(&mut peer.send);
@@ -297,7 +299,16 @@ impl Engine {
         let idle = self.cfg.idle_timeout;
         self.peers
             .values()
-            .map(|p| p.last_sent.after(idle / 2).min(p.last_heard.after(idle)))
+            .map(|p| p.last_sent.after(idle / 2).min(self.silence_deadline(p)))
             .min()
+    }
+
+    /// When `peer` is dropped if it stays silent (or without a handshake).
+    fn silence_deadline(&self, peer: &Peer) -> super::Time {
+        let idle = peer.last_heard.after(self.cfg.idle_timeout);
+        match peer.peer_id {
+            Some(_) => idle,
+            None => idle.min(peer.connected_at.after(self.cfg.handshake_timeout)),
+        }
     }
 }

@@ -89,3 +89,53 @@ browserTest('a visitor whose first connection attempt fails connects within seco
     await origin.close()
   }
 })
+
+/**
+ * Runs in A's page first: the data channel of the first offer A answers
+ * never reaches peercdn, and that connection is never closed, so the
+ * offerer holds a channel that is open on its side only.
+ */
+function swallowFirstAnsweredChannel () {
+  const Native = window.RTCPeerConnection
+  let swallowed = false
+  window.RTCPeerConnection = class extends Native {
+    constructor (...args) {
+      super(...args)
+      // Registered before peercdn's listener, so it can stop the event.
+      this.addEventListener('datachannel', (e) => {
+        if (swallowed) return
+        swallowed = this.zombie = true
+        e.stopImmediatePropagation()
+      })
+    }
+
+    close () {
+      if (!this.zombie) super.close()
+    }
+  }
+}
+
+browserTest('a connection open on one side only is dropped, and the visitor connects again', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+  })
+  const origin = await startOrigin(site) // the default interval: 120 s
+  const browser = await launchBrowser()
+  try {
+    const contextA = await browser.newContext()
+    await contextA.addInitScript(swallowFirstAnsweredChannel)
+    const a = await contextA.newPage()
+    await a.goto(origin.url + 'visitor.html')
+    assert.equal(await a.evaluate(() => window.leading), true)
+    const b = await (await browser.newContext()).newPage()
+    await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.leading), true)
+    // A counts only connections its peercdn got: the second one, made
+    // when B drops the first (no handshake came) and announces again.
+    await waitInPage(a, () => window.peercdn.stats().peers >= 1, undefined, 40000)
+    assert.equal(await a.evaluate(() => window.peercdn.stats().peers), 1)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})

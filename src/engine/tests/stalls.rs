@@ -165,3 +165,43 @@ fn a_delivery_between_stalls_starts_the_count_again() {
     assert!(disconnected(&out));
     assert_eq!(e.stats().request_timeouts, 5, "4, 8 and 12 s after 20 s");
 }
+
+#[test]
+fn a_connection_without_a_handshake_is_dropped_after_the_handshake_timeout() {
+    let s = site();
+    let cfg = Config::default();
+    let limit = cfg.handshake_timeout;
+    let mut e = engine(&s, cfg);
+    // Peer 1's channel opened on our side only: nothing ever arrives.
+    e.handle(Time::ZERO, Input::PeerConnected { peer: 1 });
+    let mut talking = Remote::new(&s, 2);
+    talking.connect(&mut e, 2, Time::ZERO);
+    drain(&mut e);
+    let just_before = Time::from_millis(limit.as_millis() as u64 - 1);
+    let early = run_until(&mut e, just_before);
+    assert!(
+        !early.iter().any(|o| matches!(o, Output::Disconnect { .. })),
+        "nobody is dropped before the timeout"
+    );
+    assert!(
+        e.poll_timeout() <= Some(Time::ZERO.after(limit)),
+        "the engine wakes up for the handshake timeout"
+    );
+    let out = run_until(&mut e, Time::ZERO.after(limit));
+    let dropped: Vec<PeerKey> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Disconnect { peer, reason } => {
+                assert_eq!(*reason, DisconnectReason::Idle);
+                Some(*peer)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        dropped,
+        vec![1],
+        "the silent connection goes, the one that handshook stays"
+    );
+    assert!(e.is_connected_to(&[2; 20]));
+}

@@ -10,7 +10,8 @@
 //! connected to goes unanswered (every re-announce used to add a second
 //! connection to the same visitor). While fewer visitors are connected
 //! than the tracker counts, it announces again within seconds (backing
-//! off), not only every interval: a failed first connection is retried.
+//! off), not only every interval: a failed first connection is retried,
+//! and so is one the engine dropped (no handshake within its timeout).
 
 use crate::sorted::SortedMap;
 use std::cell::RefCell;
@@ -108,35 +109,31 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
 
 /// Re-announces every interval the tracker asks for: fresh offers for
 /// newcomers. Started by the first reply, so the first wait is the
-/// tracker's interval too; while fewer visitors are connected than the
-/// latest reply counted, it announces after the retry wait instead,
-/// doubling each time. A retry is skipped if they connected meanwhile;
-/// the interval runs from the latest announce either way.
+/// tracker's interval too. While fewer visitors are connected than the
+/// latest reply counted, it announces once the retry wait has passed
+/// since the latest announce, doubling the wait each time; it looks every
+/// `RETRY_MS`, so a connection lost (or dropped without a handshake) is
+/// replaced within seconds too.
 fn reannounce_periodically(client: &SharedClient) {
     let weak = Rc::downgrade(client);
     spawn_local(async move {
         let mut retry_ms = RETRY_MS;
         let mut announced = now_ms();
         loop {
-            let (short, interval) = match weak.upgrade() {
-                Some(c) => (unconnected(&c), c.borrow().interval_ms),
-                None => return,
+            let Some(interval) = weak.upgrade().map(|c| c.borrow().interval_ms) else {
+                return;
             };
-            let periodic = announced + interval - now_ms();
-            sleep(if short {
-                retry_ms.min(periodic)
-            } else {
-                periodic
-            })
-            .await;
+            sleep(RETRY_MS.min(announced + interval - now_ms())).await;
             let Some(c) = weak.upgrade() else { return };
             let short = unconnected(&c);
-            retry_ms = if short {
-                (retry_ms * 2.0).min(interval)
-            } else {
-                RETRY_MS
-            };
-            if short || now_ms() >= announced + interval {
+            let since = now_ms() - announced;
+            if !short {
+                retry_ms = RETRY_MS;
+            }
+            if since >= interval || (short && since >= retry_ms) {
+                if short {
+                    retry_ms = (retry_ms * 2.0).min(interval);
+                }
                 announced = now_ms();
                 announce(&c, AnnounceEvent::Update);
             }
