@@ -18,7 +18,7 @@ const only = flags.includes('--only') ? flags[flags.indexOf('--only') + 1].split
 const BENCHES = {
   throughput: () => throughput({ reps: quick ? 1 : 3 }),
   swcost: () => swCost({ loads: quick ? 5 : 20 }),
-  offload: () => offload({ sequential: quick ? 4 : 10, crowd: quick ? 4 : 8 })
+  offload: () => offload({ sequential: quick ? 4 : 10, crowd: quick ? 4 : 8, crowdRuns: quick ? 1 : 3 })
 }
 
 assertIsolated()

@@ -2,7 +2,10 @@
 // site (demo/site plus its generated video and download):
 //   sequential  N visitors one after another, each staying open (a seeder)
 //               once it holds the whole site; origin bytes after each;
-//   crowd       M visitors arriving at once on a fresh origin.
+//   crowd       M visitors arriving at once on a fresh origin, `crowdRuns`
+//               times (each on a fresh origin and browser); the run with
+//               the median origin bytes is reported, with every run's
+//               figure (one run varied from 1.35 to 2.46 sites).
 // Origin bytes are what `/_peercdn/stats` counts (everything it sent:
 // manifest assets, and the bootstrap a first visit always loads from the
 // origin: page, runtime, manifest). The ceiling of the sequential offload
@@ -29,7 +32,7 @@ function firstPeerHook () {
   })
 }
 
-export async function offload ({ sequential, crowd }) {
+export async function offload ({ sequential, crowd, crowdRuns }) {
   const site = prepareSite(path.join(ROOT, 'demo/site'), (dir) => {
     fs.cpSync(MEDIA, path.join(dir, 'generated'), { recursive: true })
   })
@@ -37,8 +40,13 @@ export async function offload ({ sequential, crowd }) {
   const assets = manifest.assets.map((a) => ({ path: a.path, sha256: sha256(fs.readFileSync(path.join(site, decodeURIComponent(a.path)))) }))
   const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
   const seq = await withOriginAndBrowser(site, (env) => runSequential(env, sequential, manifest, siteBytes, assets))
-  const flash = await withOriginAndBrowser(site, (env) => runCrowd(env, crowd, manifest, siteBytes, assets))
+  const flashes = []
+  for (let run = 1; run <= crowdRuns; run++) {
+    flashes.push(await withOriginAndBrowser(site, (env) => runCrowd(env, crowd, manifest, siteBytes, assets)))
+  }
   removeSite(site)
+  const byOrigin = [...flashes].sort((a, b) => a.originBytes - b.originBytes)
+  const flash = { ...byOrigin[(byOrigin.length - 1) >> 1], runs: flashes.map((f) => f.originPerSite) }
   const ttfpb = seq.visitors.slice(1).map((v) => v.firstPeerByteMs)
   return {
     siteBytes,

@@ -52,13 +52,17 @@ def offload_plot(o, out):
     ax.plot(ks, [1 / k for k in ks], "--", color="gray", label="floor 1/N (first copy only)")
     crowd = o["crowd"]
     crowd_share = crowd["originBytes"] / crowd["deliveredBytes"]
+    runs = crowd.get("runs", [])
+    if len(runs) > 1:
+        ax.plot([crowd["visitors"]] * len(runs), [r / crowd["visitors"] for r in runs], "s",
+                color="C3", markersize=8, fillstyle="none", label="flash crowd, each run")
     ax.plot([crowd["visitors"]], [crowd_share], "s", color="C3",
-            markersize=8, label="flash crowd of %d" % crowd["visitors"])
+            markersize=8, label="flash crowd of %d (median run)" % crowd["visitors"])
     ax.plot([crowd["visitors"]], [1.25 / crowd["visitors"]], "_", color="C3", markersize=20,
             label="flash-crowd goal (1.25 sites)")
     ax.set_xlabel("visitors")
     ax.set_ylabel("origin bytes / bytes delivered")
-    top = max([1.0, crowd_share] + [v["originShare"] for v in seq])
+    top = max([1.0, crowd_share] + [r / crowd["visitors"] for r in runs] + [v["originShare"] for v in seq])
     ax.set_ylim(0, top * 1.08)
     ax.set_xticks(ks)
     ax.set_title("Origin share on the demo site (%.1f MiB)" % (o["siteBytes"] / 2**20))

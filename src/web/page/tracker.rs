@@ -40,11 +40,12 @@ const OFFERS: usize = 4;
 /// How long a data channel may take to open after signalling.
 const OPEN_TIMEOUT_MS: f64 = 20_000.0;
 const MAX_BACKOFF_MS: f64 = 60_000.0;
-/// After a reply counts more visitors than we are connected to, announce
-/// again this long later if we still are not (doubling each time, up to
-/// the tracker's interval): a first connection can fail (an offer lost,
-/// ICE or DTLS timing out on a loaded machine), and waiting out the
-/// interval (120 s) left a visitor without peers that long.
+/// While fewer visitors are connected than the tracker counts, announce
+/// again this long after the latest announce (the wait doubling each
+/// time, up to the tracker's interval); also how often the client checks.
+/// A first connection can fail (an offer lost, ICE or DTLS timing out on
+/// a loaded machine), and waiting out the interval (120 s) left a visitor
+/// without peers that long.
 const RETRY_MS: f64 = 5_000.0;
 /// How long the origin waits for the visitors a tracker reply announces to
 /// connect (offers, answers, ICE on a LAN: about a second measured here,

@@ -62,7 +62,7 @@ loads from the origin before its worker runs). Share = origin bytes /
 and a flash crowd of ${o.crowd.visitors} visitors arriving at once:
 ${(o.crowd.originBytes / 2 ** 20).toFixed(1)} MiB from the origin
 (${o.crowd.originPerSite.toFixed(2)}x the site); ${o.crowd.complete} of ${o.crowd.visitors} visitors
-held the whole site after ${o.crowd.seconds.toFixed(0)} s${o.crowd.complete < o.crowd.visitors ? ` (pieces held: ${o.crowd.cachedPieces.join(', ')} of ${o.pieces})` : ''}.
+held the whole site after ${o.crowd.seconds.toFixed(0)} s${o.crowd.complete < o.crowd.visitors ? ` (pieces held: ${o.crowd.cachedPieces.join(', ')} of ${o.pieces})` : ''}.${o.crowd.runs?.length > 1 ? ` That is the run with the median origin bytes of ${o.crowd.runs.length}, each on a fresh origin and browser; every run's origin bytes, in sites: ${o.crowd.runs.map((r) => r.toFixed(2) + 'x').join(', ')} (the crowd varies widely from run to run).` : ''}
 Every visitor's every asset is then read back through its worker and
 SHA-256-checked, with no new origin byte.
 
