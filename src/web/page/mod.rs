@@ -6,6 +6,7 @@
 mod driver;
 mod peers;
 mod rtc;
+mod signal;
 mod stats;
 mod tracker;
 mod wants;

@@ -3,7 +3,8 @@
 //!
 //! It announces with a few non-trickle offers (each an RTCPeerConnection
 //! with our data channel), answers the offers the tracker relays, and hands
-//! every data channel that opens to the engine driver. Bounds: at most
+//! every data channel that opens to the engine driver (the WebRTC side of
+//! that is `signal.rs`). Bounds: at most
 //! `max_peers` connections, `OFFERS` pending offers per announce, and
 //! pending offers expire. The tracker relays each announce's offers to
 //! peers at random, connected ones included: an offer from a peer we are
@@ -20,25 +21,20 @@ use std::rc::{Rc, Weak};
 use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{
-    MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelState, RtcPeerConnection,
-    WebSocket,
-};
+use web_sys::{MessageEvent, RtcDataChannel, RtcPeerConnection, WebSocket};
 
 use super::driver::{self, Shared};
-use super::rtc;
+use super::signal;
 use crate::engine::Input;
-use crate::tracker::{
-    Announce, AnnounceEvent, Answer, ClientToTracker, Id20, Offer, TrackerToClient,
-};
+use crate::tracker::{Announce, AnnounceEvent, ClientToTracker, Id20, TrackerToClient};
 use crate::web::global::now_ms;
 use crate::web::listener::Listener;
-use crate::web::timer::{sleep, wait_until};
+use crate::web::timer::sleep;
 
 /// Offers sent with each announce.
 const OFFERS: usize = 4;
 /// How long a data channel may take to open after signalling.
-const OPEN_TIMEOUT_MS: f64 = 20_000.0;
+pub(super) const OPEN_TIMEOUT_MS: f64 = 20_000.0;
 const MAX_BACKOFF_MS: f64 = 60_000.0;
 /// While fewer visitors are connected than the tracker counts, announce
 /// again this long after the latest announce (the wait doubling each
@@ -60,13 +56,13 @@ pub struct Options {
     pub max_peers: usize,
 }
 
-struct Client {
-    options: Options,
-    driver: Shared,
+pub(super) struct Client {
+    pub(super) options: Options,
+    pub(super) driver: Shared,
     socket: Option<WebSocket>,
     listeners: Vec<Listener>,
     /// Our offers awaiting an answer, by offer id.
-    offers: SortedMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
+    pub(super) offers: SortedMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
     /// The tracker's announce interval; 0 until its first reply.
     interval_ms: f64,
     backoff_ms: f64,
@@ -74,7 +70,7 @@ struct Client {
     others: u32,
 }
 
-type SharedClient = Rc<RefCell<Client>>;
+pub(super) type SharedClient = Rc<RefCell<Client>>;
 
 /// Keeps a tracker client alive: dropping it closes the connection.
 pub struct TrackerHandle {
@@ -206,7 +202,7 @@ fn reconnect_later(client: &SharedClient) {
     });
 }
 
-fn send(client: &SharedClient, message: &ClientToTracker) {
+pub(super) fn send(client: &SharedClient, message: &ClientToTracker) {
     if let Some(socket) = client.borrow().socket.as_ref() {
         let _ = socket.send_with_str(&message.to_json());
     }
@@ -227,7 +223,7 @@ fn announce(client: &SharedClient, event: AnnounceEvent) {
         };
         let mut offers = Vec::new();
         for _ in 0..room {
-            if let Some(offer) = make_offer(&client).await {
+            if let Some(offer) = signal::make_offer(&client).await {
                 offers.push(offer);
             }
         }
@@ -247,34 +243,6 @@ fn announce(client: &SharedClient, event: AnnounceEvent) {
         };
         send(&client, &ClientToTracker::Announce(announce));
     });
-}
-
-async fn make_offer(client: &SharedClient) -> Option<Offer> {
-    let ice = client.borrow().options.ice_servers.clone();
-    let pc = rtc::connection(&ice)
-        .map_err(|e| web_sys::console::warn_2(&"peercdn: offer".into(), &e))
-        .ok()?;
-    let channel = rtc::open_channel(&pc);
-    let sdp = rtc::offer(&pc)
-        .await
-        .map_err(|e| web_sys::console::warn_2(&"peercdn: offer".into(), &e))
-        .ok()?;
-    let offer_id = rtc::random_id();
-    client
-        .borrow_mut()
-        .offers
-        .insert(offer_id, (pc.clone(), channel.clone()));
-    // An offer nobody answers in time is dropped.
-    let weak = Rc::downgrade(client);
-    spawn_local(async move {
-        sleep(50_000.0).await;
-        if let Some(c) = weak.upgrade() {
-            if let Some((pc, _)) = c.borrow_mut().offers.remove(&offer_id) {
-                pc.close();
-            }
-        }
-    });
-    Some(Offer { offer_id, sdp })
 }
 
 fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
@@ -305,9 +273,11 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
             client.borrow_mut().others = others;
         }
         TrackerToClient::Offer(offer) => {
-            answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
+            signal::answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
         }
-        TrackerToClient::Answer(answer) => accept_answer(&client, answer.offer_id, answer.sdp),
+        TrackerToClient::Answer(answer) => {
+            signal::accept_answer(&client, answer.offer_id, answer.sdp)
+        }
         TrackerToClient::Failure(failure) => {
             web_sys::console::warn_1(&format!("peercdn: tracker says: {}", failure.reason).into());
         }
@@ -328,98 +298,4 @@ fn expect_peers(shared: &Shared, others: u32) {
         now
     };
     driver::input(shared, Input::PeersExpected { until });
-}
-
-fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
-    let unwanted = {
-        let c = client.borrow();
-        let driver = c.driver.borrow();
-        driver.peers.len() >= c.options.max_peers || driver.engine.is_connected_to(&from)
-    };
-    if unwanted {
-        return;
-    }
-    let weak = Rc::downgrade(client);
-    spawn_local(async move {
-        let Some(client) = weak.upgrade() else { return };
-        let ice = client.borrow().options.ice_servers.clone();
-        let Ok(pc) = rtc::connection(&ice) else {
-            return;
-        };
-        let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::new(RefCell::new(None));
-        let slot = channel.clone();
-        let _on_channel = Listener::new(&pc, "datachannel", move |event| {
-            if let Ok(event) = event.dyn_into::<RtcDataChannelEvent>() {
-                let ch = event.channel();
-                ch.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
-                *slot.borrow_mut() = Some(ch);
-            }
-        });
-        let Ok(answer_sdp) = rtc::answer(&pc, &sdp).await else {
-            return pc.close();
-        };
-        let (info_hash, peer_id) = {
-            let c = client.borrow();
-            (c.options.info_hash, c.options.peer_id)
-        };
-        let answer = Answer {
-            info_hash,
-            peer_id,
-            to_peer_id: from,
-            offer_id,
-            sdp: answer_sdp,
-        };
-        send(&client, &ClientToTracker::Answer(answer));
-        let driver = client.borrow().driver.clone();
-        drop(client);
-        // The channel arrives once ICE, DTLS and SCTP are up (seconds on a
-        // loaded machine: a 2 s limit here once closed every answered
-        // connection in CI), perhaps before it is open.
-        let slot = channel.clone();
-        let arrived = move || slot.borrow().is_some();
-        wait_until(
-            pc.unchecked_ref(),
-            "datachannel",
-            Box::new(arrived),
-            OPEN_TIMEOUT_MS,
-        )
-        .await;
-        let arrived = channel.borrow().clone();
-        match arrived {
-            Some(channel) => add_when_open(&driver, pc, channel).await,
-            None => pc.close(),
-        }
-    });
-}
-
-/// Hands `channel` to the engine once it is open; closes `pc` if it does
-/// not open in time.
-async fn add_when_open(driver: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel) {
-    let watched = channel.clone();
-    let open = move || watched.ready_state() == RtcDataChannelState::Open;
-    if wait_until(
-        channel.unchecked_ref(),
-        "open",
-        Box::new(open),
-        OPEN_TIMEOUT_MS,
-    )
-    .await
-    {
-        driver::add_peer(driver, pc, channel);
-    } else {
-        pc.close();
-    }
-}
-
-fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
-    let Some((pc, channel)) = client.borrow_mut().offers.remove(&offer_id) else {
-        return;
-    };
-    let driver = client.borrow().driver.clone();
-    spawn_local(async move {
-        if rtc::accept(&pc, &sdp).await.is_err() {
-            return pc.close();
-        }
-        add_when_open(&driver, pc, channel).await;
-    });
 }
