@@ -59,11 +59,13 @@ browserTest('the only peer leaves during the transfer: B still gets every byte r
     const contextA = await browser.newContext()
     const a = await contextA.newPage()
     await a.goto(origin.url + 'visitor.html')
+    assert.equal(await a.evaluate(() => window.controlled), true)
     assert.equal(await a.evaluate(() => window.leading), true)
     assert.equal((await fetchInPage(a, 'files/big.bin')).sha256, sha256(BIG))
 
     const b = await (await browser.newContext()).newPage()
     await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.controlled), true)
     assert.equal(await b.evaluate(() => window.leading), true)
     await waitInPage(b, () => window.peercdn.stats().peers >= 1)
     await b.evaluate(() => {

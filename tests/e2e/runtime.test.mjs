@@ -83,6 +83,7 @@ browserTest('a stopped service worker restarts and keeps serving', async () => {
     const context = await browser.newContext()
     const page = await context.newPage()
     await page.goto(origin.url + 'visitor.html')
+    assert.equal(await page.evaluate(() => window.controlled), true)
     assert.equal(await page.evaluate(() => window.leading), true)
     assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(ASSET))
     const cdp = await context.newCDPSession(page)

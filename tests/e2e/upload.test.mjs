@@ -26,6 +26,7 @@ async function seededVisitor (browser, url, prepare = async () => {}) {
   const page = await context.newPage()
   await prepare(context, page)
   await page.goto(url)
+  assert.equal(await page.evaluate(() => window.controlled), true)
   assert.equal(await page.evaluate(() => window.leading), true)
   assert.equal((await fetchInPage(page, 'files/download.bin')).sha256, sha256(DOWNLOAD))
   return page
@@ -45,6 +46,7 @@ browserTest('visitors with upload off or Save-Data on serve no peer: the next vi
 
     const b = await (await browser.newContext()).newPage()
     await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.controlled), true)
     assert.equal(await b.evaluate(() => window.leading), true)
     const got = await fetchInPage(b, 'files/download.bin')
     assert.equal(got.sha256, sha256(DOWNLOAD))
@@ -70,6 +72,7 @@ browserTest('a visitor with an upload rate cap never uploads faster than it', as
     const start = Date.now()
     const b = await (await browser.newContext()).newPage()
     await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.controlled), true)
     assert.equal(await b.evaluate(() => window.leading), true)
     await waitInPage(b, () => window.peercdn.stats().peers >= 1)
 

@@ -28,6 +28,9 @@ browserTest('B plays and seeks a video that comes from A', async () => {
   try {
     const a = await (await browser.newContext()).newPage()
     await a.goto(origin.url + 'visitor.html')
+    // Controlled first: a fetch before the worker controls the page goes
+    // to the network, and A would hold none of the video (seen in a run).
+    assert.equal(await a.evaluate(() => window.controlled), true)
     assert.equal(await a.evaluate(() => window.leading), true)
     assert.equal((await fetchInPage(a, 'media/video.mp4')).sha256, sha256(video))
     const originAfterA = await origin.bytesServed('media/video.mp4')

@@ -74,6 +74,7 @@ browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another',
     const originBefore = await origin.bytesServed('files/asset.bin')
     const b = await (await browser.newContext()).newPage()
     await b.goto(origin.url + 'visitor.html')
+    assert.equal(await b.evaluate(() => window.controlled), true)
     assert.equal(await b.evaluate(() => window.leading), true)
     await waitInPage(b, () => window.peercdn.stats().peers >= 1, undefined, 60000)
     assert.equal((await fetchInPage(b, 'files/asset.bin')).sha256, sha256(ASSET))
