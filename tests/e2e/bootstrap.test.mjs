@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, writeFile } from './lib/site.mjs'
 
 const DOWNLOAD = pseudoRandomBytes(2 * 1024 * 1024 + 99, 21)
 
@@ -40,9 +40,7 @@ browserTest('a page the worker controls before peercdn starts gets its runtime a
   const browser = await launchBrowser()
   try {
     const a = await (await browser.newContext()).newPage()
-    await a.goto(origin.url + 'visitor.html')
-    assert.equal(await a.evaluate(() => window.controlled), true)
-    assert.equal(await a.evaluate(() => window.leading), true)
+    await openVisitor(a, origin.url + 'visitor.html')
     assert.equal((await fetchInPage(a, 'files/download.bin')).sha256, sha256(DOWNLOAD))
     const originAfterA = await origin.bytesServed('files/download.bin')
 

@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 const BIG = pseudoRandomBytes(24 * 1024 * 1024 + 5, 13)
 
@@ -21,18 +21,14 @@ browserTest('a second visitor gets a large asset from the first, none from the o
   const browser = await launchBrowser()
   try {
     const a = await (await browser.newContext()).newPage()
-    await a.goto(origin.url + 'visitor.html')
-    assert.equal(await a.evaluate(() => window.controlled), true)
-    assert.equal(await a.evaluate(() => window.leading), true)
+    await openVisitor(a, origin.url + 'visitor.html')
     const first = await fetchInPage(a, 'files/download.bin')
     assert.equal(first.sha256, sha256(DOWNLOAD))
     const originAfterA = await origin.bytesServed('files/download.bin')
     assert.ok(originAfterA >= DOWNLOAD.length, 'the first visitor loads from the origin')
 
     const b = await (await browser.newContext()).newPage()
-    await b.goto(origin.url + 'visitor.html')
-    assert.equal(await b.evaluate(() => window.controlled), true)
-    assert.equal(await b.evaluate(() => window.leading), true)
+    await openVisitor(b, origin.url + 'visitor.html')
     await waitInPage(b, () => window.peercdn.stats().peers >= 1)
     const got = await fetchInPage(b, 'files/download.bin')
     assert.equal(got.status, 200)
@@ -58,15 +54,11 @@ browserTest('the only peer leaves during the transfer: B still gets every byte r
   try {
     const contextA = await browser.newContext()
     const a = await contextA.newPage()
-    await a.goto(origin.url + 'visitor.html')
-    assert.equal(await a.evaluate(() => window.controlled), true)
-    assert.equal(await a.evaluate(() => window.leading), true)
+    await openVisitor(a, origin.url + 'visitor.html')
     assert.equal((await fetchInPage(a, 'files/big.bin')).sha256, sha256(BIG))
 
     const b = await (await browser.newContext()).newPage()
-    await b.goto(origin.url + 'visitor.html')
-    assert.equal(await b.evaluate(() => window.controlled), true)
-    assert.equal(await b.evaluate(() => window.leading), true)
+    await openVisitor(b, origin.url + 'visitor.html')
     await waitInPage(b, () => window.peercdn.stats().peers >= 1)
     await b.evaluate(() => {
       window.download = fetch('files/big.bin').then(async (r) => {

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { launchBrowser, launchPersistentVisitor } from './lib/browser.mjs'
 import { BIN, ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 const ASSET = pseudoRandomBytes(2 * 1024 * 1024 + 99, 23)
 
@@ -82,9 +82,7 @@ browserTest('a stopped service worker restarts and keeps serving', async () => {
   try {
     const context = await browser.newContext()
     const page = await context.newPage()
-    await page.goto(origin.url + 'visitor.html')
-    assert.equal(await page.evaluate(() => window.controlled), true)
-    assert.equal(await page.evaluate(() => window.leading), true)
+    await openVisitor(page, origin.url + 'visitor.html')
     assert.equal((await fetchInPage(page, 'files/asset.bin')).sha256, sha256(ASSET))
     const cdp = await context.newCDPSession(page)
     await cdp.send('ServiceWorker.enable')

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, peerPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, peerPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 const DOWNLOAD = pseudoRandomBytes(6 * 1024 * 1024 + 321, 17)
 const RATE = 1024 * 1024 // bytes per second, the capped visitor's setting
@@ -25,9 +25,7 @@ async function seededVisitor (browser, url, prepare = async () => {}) {
   const context = await browser.newContext()
   const page = await context.newPage()
   await prepare(context, page)
-  await page.goto(url)
-  assert.equal(await page.evaluate(() => window.controlled), true)
-  assert.equal(await page.evaluate(() => window.leading), true)
+  await openVisitor(page, url)
   assert.equal((await fetchInPage(page, 'files/download.bin')).sha256, sha256(DOWNLOAD))
   return page
 }
@@ -45,9 +43,7 @@ browserTest('visitors with upload off or Save-Data on serve no peer: the next vi
     const before = await origin.bytesServed('files/download.bin')
 
     const b = await (await browser.newContext()).newPage()
-    await b.goto(origin.url + 'visitor.html')
-    assert.equal(await b.evaluate(() => window.controlled), true)
-    assert.equal(await b.evaluate(() => window.leading), true)
+    await openVisitor(b, origin.url + 'visitor.html')
     const got = await fetchInPage(b, 'files/download.bin')
     assert.equal(got.sha256, sha256(DOWNLOAD))
     assert.ok(await origin.bytesServed('files/download.bin') >= before + DOWNLOAD.length, 'B came to the origin')
@@ -71,9 +67,7 @@ browserTest('a visitor with an upload rate cap never uploads faster than it', as
     // counts from before that.
     const start = Date.now()
     const b = await (await browser.newContext()).newPage()
-    await b.goto(origin.url + 'visitor.html')
-    assert.equal(await b.evaluate(() => window.controlled), true)
-    assert.equal(await b.evaluate(() => window.leading), true)
+    await openVisitor(b, origin.url + 'visitor.html')
     await waitInPage(b, () => window.peercdn.stats().peers >= 1)
 
     await b.evaluate(() => {

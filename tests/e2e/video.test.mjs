@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 /** The demo's generated video, made once per checkout (ffmpeg). */
 function demoVideo () {
@@ -27,18 +27,12 @@ browserTest('B plays and seeks a video that comes from A', async () => {
   const browser = await launchBrowser()
   try {
     const a = await (await browser.newContext()).newPage()
-    await a.goto(origin.url + 'visitor.html')
-    // Controlled first: a fetch before the worker controls the page goes
-    // to the network, and A would hold none of the video (seen in a run).
-    assert.equal(await a.evaluate(() => window.controlled), true)
-    assert.equal(await a.evaluate(() => window.leading), true)
+    await openVisitor(a, origin.url + 'visitor.html')
     assert.equal((await fetchInPage(a, 'media/video.mp4')).sha256, sha256(video))
     const originAfterA = await origin.bytesServed('media/video.mp4')
 
     const b = await (await browser.newContext()).newPage()
-    await b.goto(origin.url + 'visitor.html')
-    assert.equal(await b.evaluate(() => window.controlled), true)
-    assert.equal(await b.evaluate(() => window.leading), true)
+    await openVisitor(b, origin.url + 'visitor.html')
     await waitInPage(b, () => window.peercdn.stats().peers >= 1)
 
     const played = await b.evaluate(async () => {

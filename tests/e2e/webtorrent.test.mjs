@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 const ASSET = pseudoRandomBytes(3 * 1024 * 1024 + 31, 17)
 
@@ -73,9 +73,7 @@ browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another',
     await contextA.close()
     const originBefore = await origin.bytesServed('files/asset.bin')
     const b = await (await browser.newContext()).newPage()
-    await b.goto(origin.url + 'visitor.html')
-    assert.equal(await b.evaluate(() => window.controlled), true)
-    assert.equal(await b.evaluate(() => window.leading), true)
+    await openVisitor(b, origin.url + 'visitor.html')
     await waitInPage(b, () => window.peercdn.stats().peers >= 1, undefined, 60000)
     assert.equal((await fetchInPage(b, 'files/asset.bin')).sha256, sha256(ASSET))
     assert.equal(await origin.bytesServed('files/asset.bin'), originBefore, 'B got the asset from WebTorrent, not the origin')

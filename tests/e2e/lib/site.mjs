@@ -68,6 +68,19 @@ export function peerPage (attributes = '') {
 
 export const PEER_PAGE = peerPage()
 
+/**
+ * Opens a peer page at `url` in `page` and waits until peercdn's worker
+ * controls it and its leader has started. A fetch before the worker
+ * controls the page goes to the network, and the visitor then holds none
+ * of it (the video test's first visitor did so once).
+ */
+export async function openVisitor (page, url) {
+  await page.goto(url)
+  for (const ready of ['controlled', 'leading']) {
+    if (await page.evaluate((name) => window[name], ready) !== true) throw new Error(`${url}: the page never became ${ready}`)
+  }
+}
+
 /** Polls `check` in the page until it returns a truthy value (or throws after `ms`). */
 export async function waitInPage (page, check, arg, ms = 30000) {
   const deadline = Date.now() + ms
