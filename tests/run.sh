@@ -34,10 +34,13 @@ cargo build -p peercdn-cli
 cargo build --release --example wire_peer
 node --test --test-timeout=300000 tests/interop/
 
+step "tool tests (worker/build.sh as a site owner calls it)"
+node --test --test-timeout=300000 tests/tools/
+
 step "wasm browser tests (wasm-bindgen-test in a service worker, inside the namespace)"
 bash tests/wasm/run.sh
 
 step "browser tests (Chromium, inside an isolated network namespace)"
-rm -rf target/e2e-runtime
+rm -rf target/e2e-runtime && mkdir -p target/e2e-runtime
 bash worker/build.sh target/e2e-runtime
 tests/e2e/lib/netns.sh node --test --test-timeout=300000 tests/e2e/

@@ -8,8 +8,12 @@
 # Every .js is minified with npm terser.
 # Usage: bash worker/build.sh <site-dir>
 set -euo pipefail
+# The site is named from the caller's directory, before we move to the
+# checkout; it must exist (a typo must not write the runtime elsewhere).
+[ $# -eq 1 ] || { echo "usage: worker/build.sh <site-dir>" >&2; exit 2; }
+[ -d "$1" ] || { echo "worker/build.sh: $1: no such directory" >&2; exit 1; }
+site=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
-site=${1:?usage: worker/build.sh <site-dir>}
 source tests/setup.sh
 ensure_wasm_target
 ensure_wasm_bindgen

@@ -43,7 +43,7 @@ ensure_ffmpeg
 [ ${#only[@]} -gt 0 ] || rm -rf "$results"
 mkdir -p "$results"
 cargo build --release -q -p peercdn-cli
-rm -rf "$out/runtime"
+rm -rf "$out/runtime" && mkdir -p "$out/runtime"
 bash worker/build.sh "$out/runtime"
 bash demo/generate.sh "$out/demo-media"
 export PEERCDN_BIN=$CARGO_TARGET_DIR/release/peercdn

@@ -27,6 +27,7 @@ export function prepareSite (from, extra = () => {}) {
 function installRuntime (dir) {
   const built = process.env.PEERCDN_RUNTIME_DIR || path.join(ROOT, 'target/e2e-runtime')
   if (!fs.existsSync(path.join(built, 'sw.js'))) {
+    fs.mkdirSync(built, { recursive: true })
     execFileSync('bash', [path.join(ROOT, 'worker/build.sh'), built], { stdio: 'inherit' })
   }
   fs.cpSync(built, dir, { recursive: true })
