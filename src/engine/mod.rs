@@ -61,6 +61,9 @@ use origin::OriginFetch;
 use peer::Peer;
 use wants::Want;
 
+/// See [`Engine::max_peer_message`].
+const MIN_PEER_MESSAGE_BOUND: usize = 256 * 1024;
+
 /// Why an engine could not be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -286,6 +289,15 @@ impl Engine {
         self.peers
             .values()
             .any(|p| p.peer_id.as_ref() == Some(peer_id))
+    }
+
+    /// The largest data channel message a peer may send us, in bytes: one
+    /// whole wire message, and at least the 256 KiB that Chromium's SCTP
+    /// accepts (its max-message-size), so no honest peer sends more. The
+    /// caller checks a message's length against it before copying it in:
+    /// a larger one is a hostile peer, to disconnect.
+    pub fn max_peer_message(&self) -> usize {
+        (self.limits.max_message_len as usize).max(MIN_PEER_MESSAGE_BOUND)
     }
 
     /// Connected peers that have told us they hold pieces we lack.

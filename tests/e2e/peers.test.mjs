@@ -111,3 +111,33 @@ browserTest('a peer that sends corrupted pieces is banned; B still gets correct 
     await origin.close()
   }
 })
+
+browserTest('a peer that sends a text message is disconnected, and nothing is allocated for it', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'files/download.bin', DOWNLOAD)
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+    writeFile(dir, 'evil.html', fs.readFileSync(path.join(ROOT, 'tests/e2e/lib/evil-peer.html')))
+  })
+  const origin = await startOrigin(site)
+  const browser = await launchBrowser()
+  try {
+    const evil = await (await browser.newContext()).newPage()
+    await evil.goto(origin.url + 'evil.html')
+    // As a length, the text would be a 1.5 GB Uint8Array copied into wasm memory.
+    const announce = origin.url.replace(/^http/, 'ws') + 'announce'
+    assert.equal(await evil.evaluate((url) => window.startEvil(url, { text: '1500000000' }), announce), true)
+
+    const b = await (await browser.newContext()).newPage()
+    const warnings = []
+    b.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()))
+    await openVisitor(b, origin.url + 'visitor.html')
+    await waitInPage(evil, () => window.evil.connected > 0)
+    await waitInPage(evil, () => window.evil.closed > 0, undefined, 15000)
+    assert.ok(warnings.some((w) => /peer sent a text or oversized message/.test(w)), `warnings: ${warnings}`)
+    assert.equal(await b.evaluate(() => window.peercdn.stats().peers), 0)
+    assert.equal((await fetchInPage(b, 'files/download.bin')).sha256, sha256(DOWNLOAD))
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})

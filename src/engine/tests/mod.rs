@@ -253,3 +253,23 @@ fn second_seed(e: &mut Engine, s: &Site) -> (Remote, Vec<Output>) {
     out.extend(send(e, 2, Time::ZERO, Message::Unchoke));
     (remote, out)
 }
+
+#[test]
+fn every_honest_channel_message_fits_the_peer_message_bound() {
+    let s = site();
+    for block_size in [16 * 1024, 128 * 1024, 256 * 1024] {
+        let config = Config {
+            block_size,
+            ..Config::default()
+        };
+        let e = engine(&s, config.clone());
+        let bound = e.max_peer_message();
+        // A whole piece message of our largest block, what any peer of ours
+        // sends in one channel message, and Chromium's SCTP maximum.
+        assert!(bound >= 13 + block_size as usize, "block {block_size}");
+        assert!(bound >= config.max_channel_message);
+        assert!(bound >= 256 * 1024);
+        // Bounded: a hostile length is refused long before gigabytes.
+        assert!(bound <= 1024 * 1024, "bound {bound}");
+    }
+}

@@ -285,7 +285,15 @@ fn on_message(weak: Weak<RefCell<Driver>>, peer: PeerKey) -> impl FnMut(web_sys:
         let (Some(shared), Ok(event)) = (weak.upgrade(), event.dyn_into::<MessageEvent>()) else {
             return;
         };
-        let bytes = Uint8Array::new(&event.data()).to_vec();
+        let Some(bytes) = peer_bytes(&shared, &event.data()) else {
+            // The wire is binary: a text message (whose `Uint8Array` would
+            // be an allocation of the size it spells) or an oversized one
+            // comes from a hostile peer.
+            web_sys::console::warn_1(&"peercdn: a peer sent a text or oversized message".into());
+            disconnect(&shared, peer);
+            input(&shared, Input::PeerDisconnected { peer });
+            return;
+        };
         input(
             &shared,
             Input::PeerData {
@@ -294,6 +302,15 @@ fn on_message(weak: Weak<RefCell<Driver>>, peer: PeerKey) -> impl FnMut(web_sys:
             },
         );
     }
+}
+
+/// A channel message's bytes, if it is binary and within the engine's
+/// bound (checked before anything is copied into wasm memory).
+fn peer_bytes(shared: &Shared, data: &JsValue) -> Option<Vec<u8>> {
+    let buffer = data.dyn_ref::<js_sys::ArrayBuffer>()?;
+    let bound = shared.borrow().engine.max_peer_message();
+    let length = buffer.byte_length() as usize;
+    (length <= bound).then(|| Uint8Array::new(buffer).to_vec())
 }
 
 fn update_peer_count(shared: &Shared) {
