@@ -67,6 +67,8 @@ fn fixture_manifest_content() {
     let torrent = fs::read(out.path().join("peercdn.torrent")).unwrap();
     let (_, info_hash) = Torrent::parse(&torrent).unwrap();
     assert_eq!(info_hash, verified.info_hash);
+    // What the leader serves to magnet clients: the torrent's own info.
+    assert_eq!(peercdn::manifest::sha1(&verified.info), verified.info_hash);
 }
 
 #[test]

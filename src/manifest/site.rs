@@ -59,6 +59,9 @@ pub struct VerifiedManifest {
     /// Sorted by `path`: look assets up with [`VerifiedManifest::asset`].
     pub assets: Vec<AssetEntry>,
     pub url_list: Vec<String>,
+    /// The bencoded info dictionary, which hashes to `info_hash`: what a
+    /// peer that knows only the info hash (a magnet link) asks for (BEP 9).
+    pub info: Vec<u8>,
 }
 
 impl VerifiedManifest {
@@ -126,6 +129,7 @@ impl SiteManifest {
             piece_hashes: info.piece_hashes,
             assets: self.assets.clone(),
             url_list: self.url_list.clone(),
+            info: info_bytes,
         })
     }
 

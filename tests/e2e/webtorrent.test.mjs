@@ -2,6 +2,7 @@
 // peercdn visitor A -> WebTorrent client W (given our peercdn.torrent, no
 // web seed: peers only) -> peercdn visitor B, after A has left. So
 // WebTorrent downloads from peercdn, and peercdn downloads from WebTorrent.
+// And W given only a magnet link: the info dictionary comes from A (BEP 9).
 import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -33,16 +34,46 @@ const WEBTORRENT_PAGE = `<!doctype html>
       })
     })
   }
+  // Only the info hash and our tracker: the metadata must come from a peer (BEP 9).
+  window.startMagnet = (magnet) => {
+    const client = new WebTorrent({ tracker: { rtcConfig: { iceServers: [] } }, dht: false, lsd: false, utp: false })
+    window.client = client
+    return new Promise((resolve, reject) => {
+      client.on('error', (e) => reject(String(e)))
+      client.add(magnet, (torrent) => {
+        window.gotMetadata = true
+        torrent.on('done', async () => {
+          const files = {}
+          for (const file of torrent.files) {
+            if (file.path.split('/').includes('.pad')) continue
+            const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(await file.arrayBuffer()))
+            files[file.path] = [...new Uint8Array(digest)].map((x) => x.toString(16).padStart(2, '0')).join('')
+          }
+          resolve(files)
+        })
+      })
+    })
+  }
   window.webTorrentReady = true
 </script>`
 
-browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another', async () => {
-  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+/** Body bytes the origin has sent for every manifest asset. */
+async function assetBytesServed (origin, manifest) {
+  const { origin: served } = await origin.stats()
+  return manifest.assets.reduce((sum, a) => sum + (served.paths['/' + a.path] ?? 0), 0)
+}
+
+function webTorrentSite () {
+  return prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'files/asset.bin', ASSET)
     writeFile(dir, 'visitor.html', PEER_PAGE)
     writeFile(dir, 'webtorrent.html', WEBTORRENT_PAGE)
     writeFile(dir, 'wt/webtorrent.min.js', fs.readFileSync(path.join(ROOT, 'node_modules/webtorrent/dist/webtorrent.min.js')))
   })
+}
+
+browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another', async () => {
+  const site = webTorrentSite()
   const manifest = JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8'))
   const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
   const origin = await startOrigin(site)
@@ -77,6 +108,40 @@ browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another',
     await waitInPage(b, () => window.peercdn.stats().peers >= 1, undefined, 60000)
     assert.equal((await fetchInPage(b, 'files/asset.bin')).sha256, sha256(ASSET))
     assert.equal(await origin.bytesServed('files/asset.bin'), originBefore, 'B got the asset from WebTorrent, not the origin')
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})
+
+browserTest('WebTorrent joins by magnet link only: metadata and every file from a peercdn visitor', async () => {
+  const site = webTorrentSite()
+  const manifest = JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8'))
+  const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
+  const origin = await startOrigin(site)
+  const announce = origin.url.replace(/^http/, 'ws') + 'announce'
+  const browser = await launchBrowser()
+  try {
+    const a = await (await browser.newContext()).newPage()
+    await openVisitor(a, origin.url + 'visitor.html')
+    await waitInPage(a, (n) => {
+      const s = window.peercdn.stats()
+      return s.fromOrigin + s.fromPeers >= n
+    }, siteBytes, 120000)
+
+    const w = await (await browser.newContext()).newPage()
+    await w.goto(origin.url + 'webtorrent.html')
+    await waitInPage(w, () => window.webTorrentReady === true)
+    const before = await assetBytesServed(origin, manifest)
+    const magnet = `magnet:?xt=urn:btih:${manifest.info_hash}&tr=${encodeURIComponent(announce)}`
+    const files = await w.evaluate((m) => window.startMagnet(m), magnet)
+    const expected = {}
+    for (const asset of manifest.assets) {
+      const bytes = fs.readFileSync(path.join(site, ...asset.path.split('/').map(decodeURIComponent)))
+      expected[manifest.name + '/' + asset.path.split('/').map(decodeURIComponent).join('/')] = sha256(bytes)
+    }
+    assert.deepEqual(files, expected, 'every file byte-identical')
+    assert.equal(await assetBytesServed(origin, manifest), before, 'no asset byte from the origin while WebTorrent downloaded')
   } finally {
     await browser.close()
     await origin.close()

@@ -110,7 +110,12 @@ impl Controller {
         };
         let peer_id = peer_id();
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
-        let engine = Engine::new(&context.manifest, config, peer_id, seed)
+        let mut engine = Engine::new(&context.manifest, config, peer_id, seed)
+            .map_err(|e| error(e.to_string()))?;
+        // Stock clients joining by magnet link fetch the info dictionary
+        // from us (ut_metadata); it hashed to the info hash in `verify`.
+        engine
+            .set_metadata(&context.manifest.info)
             .map_err(|e| error(e.to_string()))?;
         let info_hash = context.manifest.info_hash;
         let cached = context.store.cached().await?;
