@@ -27,11 +27,15 @@
   glue.src = new URL('peercdn.js', base)
   glue.onload = () => wasm_bindgen({ module_or_path: new URL('peercdn_bg.wasm', base) })
     .then(() => navigator.locks.request('peercdn-leader', () =>
-      wasm_bindgen.Controller.start(options).then((controller) => {
-        window.peercdn = controller
-        window.dispatchEvent(new CustomEvent('peercdn:leader'))
-        return new Promise(() => {}) // hold the lock while this tab lives
-      })))
+      // The manifest as the origin has it now (a stale one pins an old swarm).
+      fetch(new URL('peercdn.json', scope), { cache: 'no-cache' })
+        .then((r) => r.ok ? r.text() : Promise.reject(new Error('peercdn.json answered ' + r.status)))
+        .then((manifest) => wasm_bindgen.Controller.start({ ...options, manifest }))
+        .then((controller) => {
+          window.peercdn = controller
+          window.dispatchEvent(new CustomEvent('peercdn:leader'))
+          return new Promise(() => {}) // hold the lock while this tab lives
+        })))
     .catch((err) => console.warn('peercdn: peers disabled;', err))
   document.head.append(glue)
 })()

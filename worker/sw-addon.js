@@ -6,44 +6,108 @@
 //   peercdn.activate() -> a promise: drops the pieces of older manifests.
 // Standalone use is sw.js; beside Workbox, importScripts this file and
 // call handleFetch first in your own fetch listener (README).
+//
+// Offline and with a hanging origin: the wasm and the manifest come from
+// the network within a deadline, else from the last copy that worked
+// (Cache Storage), so the site opens after a browser restart with the
+// origin down; a manifest that comes late replaces the old one at once.
 /* global wasm_bindgen */
 // In a function scope: the host worker's own globals never meet ours.
 (() => {
   // The runtime lives in peercdn/ at the root of the worker's scope.
   const peercdnScope = self.registration.scope
-  importScripts(new URL('peercdn/peercdn.js', peercdnScope).href)
-  const peercdnReady = wasm_bindgen({ module_or_path: new URL('peercdn/peercdn_bg.wasm', peercdnScope) })
-    .then(() => wasm_bindgen.Worker.load(peercdnScope))
+  const runtimeUrl = (name) => new URL('peercdn/' + name, peercdnScope).href
+  // Not "peercdn-...": those caches are swarms', dropped with their manifest.
+  const RUNTIME_CACHE = 'peercdn:runtime'
+  // How long the network may take before the last good copy is used, and
+  // how long a request waits for peercdn before going to the network.
+  const DEADLINE_MS = 3000
+  const HOLD_MS = 2 * DEADLINE_MS
+  const after = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+  const keep = (url, response) =>
+    caches.open(RUNTIME_CACHE).then((cache) => cache.put(url, response)).catch(() => {})
+
+  // `use(response)` must succeed before a network copy is kept (and it is
+  // written again only when its ETag changed). With a copy kept before, the
+  // network gets DEADLINE_MS; if it answers later, `late` gets what `use`
+  // made of that answer.
+  async function networkFirst (url, use, late) {
+    const network = fetch(url, { cache: 'no-cache' })
+      .then((r) => r.ok ? r : Promise.reject(new Error(url + ' answered ' + r.status)))
+    const saved = await caches.open(RUNTIME_CACHE).then((cache) => cache.match(url)).catch(() => undefined)
+    const tag = (r) => r && r.headers.get('ETag')
+    const useAndKeep = (r) => use(r.clone()).then((value) => {
+      if (!tag(r) || tag(r) !== tag(saved)) keep(url, r)
+      return value
+    })
+    if (!saved) return network.then(useAndKeep)
+    const first = await Promise.race([network.catch(() => null), after(DEADLINE_MS)])
+    if (first) {
+      try {
+        return await useAndKeep(first)
+      } catch (err) {
+        console.warn('peercdn: the network copy failed, using the last good one;', err)
+      }
+    } else if (late && first === undefined) {
+      network.then(useAndKeep).then(late).catch(() => {})
+    }
+    return use(saved)
+  }
+
+  importScripts(runtimeUrl('peercdn.js'))
+  const wasmReady = networkFirst(runtimeUrl('peercdn_bg.wasm'), (r) => wasm_bindgen({ module_or_path: r }))
+  const startWorker = (r) =>
+    Promise.all([wasmReady, r.text()]).then(([, text]) => wasm_bindgen.Worker.load(peercdnScope, text))
   let peercdnWorker = null
-  peercdnReady.then((w) => {
+  // Serve the manifest `w` was made of, unless that one is already served.
+  const adopt = (w) => {
+    if (peercdnWorker && peercdnWorker.infoHash === w.infoHash) {
+      w.free()
+      return peercdnWorker
+    }
+    if (peercdnWorker) peercdnWorker.free() // answers under way hold what they need
     peercdnWorker = w
-    // Restarted with a new manifest (a new swarm): drop the old pieces now,
-    // not only when a new worker script activates.
+    // A new manifest (a new swarm): drop the old pieces now, not only when
+    // a new worker script activates.
     if (self.serviceWorker && self.serviceWorker.state === 'activated') w.activate()
-    // A restarted worker has lost the leader tab's port: ask for a new one.
-    return self.clients.matchAll({ type: 'window' })
+    // A new or restarted worker has no leader tab's port: ask for one.
+    self.clients.matchAll({ type: 'window' })
       .then((tabs) => tabs.forEach((tab) => tab.postMessage({ peercdn: 'need-leader' })))
-  }).catch((err) => console.warn('peercdn: disabled;', err))
+    return w
+  }
+  // A late manifest may be adopted before the last good copy is ready:
+  // then the late one stays.
+  const peercdnReady = networkFirst(new URL('peercdn.json', peercdnScope).href, startWorker, adopt)
+    .then((w) => peercdnWorker ? (w.free(), peercdnWorker) : adopt(w))
+  peercdnReady.catch((err) => console.warn('peercdn: disabled;', err))
 
   // The leader tab (peers) hands over a port to fetch pieces through.
   self.addEventListener('message', (event) => {
     if (event.data && event.data.peercdn === 'leader' && event.ports[0]) {
-      peercdnReady.then((w) => w.setLeader(event.ports[0]))
+      peercdnReady.then(() => peercdnWorker.setLeader(event.ports[0]))
     }
   })
 
   self.peercdn = {
     ready: peercdnReady,
-    activate: () => peercdnReady.then((w) => w.activate()).catch(() => {}),
+    activate: () => peercdnReady.then(() => peercdnWorker.activate()).catch(() => {}),
     handleFetch (event) {
       const request = event.request
-      // Until the wasm is ready, hold same-origin GETs for it; the rest (and
-      // navigations) never wait for peercdn.
+      const ours = request.method === 'GET' && request.url.startsWith(peercdnScope)
+      const whenReady = () => Promise.race([peercdnReady, after(HOLD_MS)])
+        .then(() => peercdnWorker && peercdnWorker.handleFetch(event))
+      // Until the wasm is ready (HOLD_MS at most), hold same-origin GETs
+      // for it. A navigation goes to the network meanwhile, and only if
+      // that fails waits for peercdn's copy of the page (offline): when the
+      // worker left it unanswered and the origin refused connections,
+      // Chromium kept the navigation pending (30 s and more, until closed).
       const answer = peercdnWorker
         ? peercdnWorker.handleFetch(event)
-        : request.method === 'GET' && request.mode !== 'navigate' && request.url.startsWith(peercdnScope)
-          ? peercdnReady.then((w) => w.handleFetch(event) || fetch(request))
-          : undefined
+        : !ours
+            ? undefined
+            : request.mode === 'navigate'
+              ? fetch(request).catch((err) => whenReady().then((answer) => answer || Promise.reject(err)))
+              : whenReady().then((answer) => answer || fetch(request))
       if (!answer) return false
       // Whatever goes wrong inside peercdn, the site still gets its bytes.
       event.respondWith(answer.catch(() => fetch(request)))

@@ -1,13 +1,15 @@
-//! What the service worker knows once started: its scope, the verified
-//! manifest and the piece store of that manifest's swarm.
+//! What the service worker (and the leader tab) knows once started: its
+//! scope, the verified manifest and the piece store of that manifest's
+//! swarm. The manifest's text is fetched by the JS bootstraps (page.js;
+//! sw-addon.js, network first, else its last good copy): the browser
+//! already has that code, and the worker's fallback needs Cache Storage
+//! before the wasm runs.
 
 use std::rc::Rc;
 
 use js_sys::JSON;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
 
-use super::js::{error, resolve, JsResult};
+use super::js::{error, JsResult};
 use super::leader::LeaderLink;
 use super::store::PieceStore;
 use crate::encoding::hex_encode;
@@ -28,9 +30,10 @@ pub struct Context {
 }
 
 impl Context {
-    /// Fetches and verifies the manifest, and opens its piece store.
-    pub async fn load(scope: String) -> JsResult<Context> {
-        let manifest = load_manifest(&scope).await?;
+    /// Verifies the manifest `text` (however it was fetched), and opens
+    /// its piece store.
+    pub async fn from_text(scope: String, text: &str) -> JsResult<Context> {
+        let manifest = parse_manifest(&scope, text)?;
         let info_hash_hex = hex_encode(&manifest.info_hash);
         let store = PieceStore::open(&super::global::caches()?, &scope, &info_hash_hex).await?;
         Ok(Context {
@@ -76,24 +79,9 @@ impl Context {
     }
 }
 
-async fn load_manifest(scope: &str) -> JsResult<VerifiedManifest> {
+fn parse_manifest(scope: &str, text: &str) -> JsResult<VerifiedManifest> {
     let url = format!("{scope}{MANIFEST_FILE}");
-    // Always ask the origin: a stale manifest would pin an old swarm.
-    let init = web_sys::RequestInit::new();
-    init.set_cache(web_sys::RequestCache::NoCache);
-    let request = web_sys::Request::new_with_str_and_init(&url, &init)?;
-    let response = resolve::<Response>(super::global::fetch(&request)?, "fetch").await?;
-    if !response.ok() {
-        return Err(error(format!(
-            "peercdn: {url} answered {}",
-            response.status()
-        )));
-    }
-    let text = JsFuture::from(response.text()?).await?;
-    let text = text
-        .as_string()
-        .ok_or_else(|| error("peercdn: manifest is not text"))?;
-    let value = JSON::parse(&text).map_err(|_| error(format!("peercdn: {url} is not JSON")))?;
+    let value = JSON::parse(text).map_err(|_| error(format!("peercdn: {url} is not JSON")))?;
     let manifest = super::manifest_js::site_manifest(&value)
         .map_err(|e| error(format!("peercdn: {url} is not a peercdn manifest: {e}")))?;
     manifest

@@ -29,9 +29,12 @@ pub struct Worker {
 
 #[wasm_bindgen]
 impl Worker {
-    /// Starts the worker for `scope`: fetches and verifies the manifest.
-    pub async fn load(scope: String) -> Result<Worker, JsValue> {
-        let context = Context::load(scope).await?;
+    /// Starts the worker for `scope` on the manifest `text`, once it is
+    /// verified. The bootstrap fetches it (the network first, within a
+    /// deadline, else the last copy that worked: sw-addon.js), so the
+    /// site opens offline and a hanging origin holds nothing.
+    pub async fn load(scope: String, manifest: String) -> Result<Worker, JsValue> {
+        let context = Context::from_text(scope, &manifest).await?;
         Ok(Worker {
             context: Rc::new(context),
         })

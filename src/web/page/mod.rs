@@ -43,11 +43,13 @@ pub struct Controller {
     _trackers: Vec<tracker::TrackerHandle>,
 }
 
-/// Page options (all optional but `scope`):
-/// `{scope, trackers: [url], iceServers: [RTCIceServer], maxPeers, upload,
-/// uploadRate}` (`uploadRate` in bytes per second).
+/// Page options (all optional but `scope` and `manifest`, the text of
+/// `peercdn.json` as page.js fetched it): `{scope, manifest, trackers:
+/// [url], iceServers: [RTCIceServer], maxPeers, upload, uploadRate}`
+/// (`uploadRate` in bytes per second).
 struct Options {
     scope: String,
+    manifest: String,
     trackers: Vec<String>,
     ice_servers: Array,
     max_peers: usize,
@@ -60,12 +62,16 @@ fn read_options(options: &JsValue) -> JsResult<Options> {
     let scope = get("scope")
         .as_string()
         .ok_or_else(|| error("peercdn: options.scope is required"))?;
+    let manifest = get("manifest")
+        .as_string()
+        .ok_or_else(|| error("peercdn: options.manifest is required"))?;
     let trackers = get("trackers")
         .dyn_into::<Array>()
         .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
         .unwrap_or_default();
     Ok(Options {
         scope,
+        manifest,
         trackers,
         ice_servers: get("iceServers").dyn_into::<Array>().unwrap_or_default(),
         max_peers: get("maxPeers")
@@ -101,7 +107,7 @@ impl Controller {
     /// Starts peercdn in this tab (call it only in the leader).
     pub async fn start(options: JsValue) -> Result<Controller, JsValue> {
         let options = read_options(&options)?;
-        let context = Context::load(options.scope.clone()).await?;
+        let context = Context::from_text(options.scope.clone(), &options.manifest).await?;
         let config = Config {
             max_peers: options.max_peers,
             leech_only: !options.upload,

@@ -72,7 +72,7 @@ pub async fn keep(
 }
 
 /// A worker context serving `site` from `store` at `scope`, as
-/// `Context::load` builds it from a fetched manifest.
+/// `Context::from_text` builds it from a fetched manifest.
 pub fn context(site: &InMemorySite, store: PieceStore, scope: String) -> Rc<Context> {
     Rc::new(Context {
         scope,
