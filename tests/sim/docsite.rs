@@ -38,6 +38,7 @@ pub struct Outcome {
     pub finished: bool,
     pub done: usize,
     pub failed: usize,
+    pub requeued: usize,
     pub pieces: u32,
     pub piece_count: u32,
     pub pending_wants: usize,
@@ -45,16 +46,27 @@ pub struct Outcome {
     pub elapsed_ms: u64,
 }
 
+/// One run's site and visitors.
+pub struct DocSite<'a> {
+    pub lengths: &'a [u64],
+    pub piece_length: u64,
+    pub config: Config,
+    /// How long a store read takes.
+    pub read_delay: Duration,
+    /// Wants of B's page (5 s deadline each) before it meets A.
+    pub page_wants: usize,
+}
+
 /// Runs the scenario for at most `limit` of virtual time.
-pub fn run(
-    lengths: &[u64],
-    config: Config,
-    read_delay: Duration,
-    page_wants: usize,
-    seed: u64,
-    limit: Duration,
-) -> Outcome {
-    let site = Arc::new(Site::many(lengths, PIECE_LENGTH, seed));
+pub fn run(d: DocSite<'_>, seed: u64, limit: Duration) -> Outcome {
+    let DocSite {
+        lengths,
+        piece_length,
+        config,
+        read_delay,
+        page_wants,
+    } = d;
+    let site = Arc::new(Site::many(lengths, piece_length, seed));
     let mut sim = Sim::new(site, default_net(seed), config, seed);
     sim.read_delay = read_delay;
     let a = sim.add_engine(true);
@@ -76,6 +88,7 @@ pub fn run(
         finished,
         done: p.done,
         failed: p.failed,
+        requeued: p.requeued,
         pieces: e.have().count(),
         piece_count: sim.site.piece_count(),
         pending_wants: e.pending_wants(),

@@ -265,11 +265,11 @@ impl Sim {
                 if id == 1 {
                     self.nodes[node].done_at = Some(self.now);
                 }
-                self.prefetch_ended(node, id, true);
+                self.prefetch_ended(node, id, Ok(()));
             }
-            Output::WantFailed { id, .. } => {
+            Output::WantFailed { id, error } => {
                 self.nodes[node].want_failed = true;
-                self.prefetch_ended(node, id, false);
+                self.prefetch_ended(node, id, Err(error));
             }
             Output::PieceRejected { .. } | Output::Stats(_) => {}
         }

@@ -1,18 +1,15 @@
-//! The leader tab's background fetch of the whole site, as the browser
-//! glue does it (src/web/page/wants.rs): at most `PREFETCH_WANTS` wants of
-//! one whole asset each, 600 s deadline, assets in manifest order, the
-//! next one started a moment after one is done or failed (the glue first
+//! The leader tab's background fetch of the whole site, driven as the
+//! browser glue drives it (src/web/page/wants.rs) with the core's policy
+//! (`peercdn::engine::Background`): whole-asset wants, 600 s deadline, the
+//! next ones looked for a moment after any want ends (the glue first
 //! waits for its Cache Storage writes).
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
-use peercdn::engine::Input;
+use peercdn::engine::{Background, Ended, Input, WantError};
 
-use super::{Event, Sim};
+use super::{Event, Kind, Sim};
 
-/// Background wants in flight at once (the glue's `PREFETCH_WANTS`).
-pub const PREFETCH_WANTS: usize = 8;
 /// Deadline of each background want.
 pub const PREFETCH_DEADLINE: Duration = Duration::from_secs(600);
 /// What the glue's wait for its pending writes costs before the next want.
@@ -23,58 +20,61 @@ const FIRST_ID: u64 = 1_000_000;
 /// One node's background fetch.
 #[derive(Default)]
 pub struct Prefetch {
-    /// Assets still to ask for, the next one last.
-    pub queue: Vec<u32>,
-    pub active: BTreeSet<u64>,
+    pub background: Option<Background>,
     pub next_id: u64,
     pub done: usize,
     pub failed: usize,
+    /// Wants the engine refused for want of room (the asset is retried).
+    pub requeued: usize,
 }
 
 impl Prefetch {
     /// Every asset asked for and every want reported.
     pub fn finished(&self) -> bool {
-        self.queue.is_empty() && self.active.is_empty()
+        self.background.as_ref().is_some_and(Background::finished)
     }
 }
 
 impl Sim {
     /// `node` begins fetching every asset in the background.
     pub fn start_prefetch(&mut self, node: usize) {
-        let assets = self.site.manifest.assets.len() as u32;
+        let lengths: Vec<u64> = self.site.manifest.assets.iter().map(|a| a.length).collect();
         let p = &mut self.nodes[node].prefetch;
-        p.queue = (0..assets).rev().collect();
+        p.background = Some(Background::new(&lengths));
         p.next_id = FIRST_ID;
         self.prefetch_next(node);
     }
 
-    /// A want of `node` ended: if it was a background one, the next starts
-    /// once the (simulated) writes are done.
-    pub(super) fn prefetch_ended(&mut self, node: usize, id: u64, ok: bool) {
+    /// A want of `node` ended: the background fetch counts it, and looks
+    /// for its next wants once the (simulated) writes are done.
+    pub(super) fn prefetch_ended(&mut self, node: usize, id: u64, result: Result<(), WantError>) {
         let p = &mut self.nodes[node].prefetch;
-        if !p.active.remove(&id) {
+        let Some(background) = p.background.as_mut() else {
             return;
-        }
-        if ok {
-            p.done += 1;
-        } else {
-            p.failed += 1;
+        };
+        match background.ended(id, result) {
+            Ended::Done => p.done += 1,
+            Ended::Failed { .. } => p.failed += 1,
+            Ended::Requeued => p.requeued += 1,
+            Ended::NotOurs => {}
         }
         let at = self.now.after(WRITE_WAIT);
         self.schedule(at, Event::PrefetchNext { node });
     }
 
     pub(super) fn prefetch_next(&mut self, node: usize) {
-        while self.nodes[node].prefetch.active.len() < PREFETCH_WANTS {
+        loop {
+            let room = match &self.nodes[node].kind {
+                Kind::Engine(e) => e.want_room(),
+                Kind::Adversary(_) => return,
+            };
             let p = &mut self.nodes[node].prefetch;
-            let Some(asset) = p.queue.pop() else { return };
-            let end = self.site.asset_len(asset);
-            if end == 0 {
-                continue;
-            }
             let id = p.next_id;
+            let Some(asset) = p.background.as_mut().and_then(|b| b.next(id, room)) else {
+                return;
+            };
             p.next_id += 1;
-            p.active.insert(id);
+            let end = self.site.asset_len(asset);
             let deadline = self.now.after(PREFETCH_DEADLINE);
             self.input(
                 node,

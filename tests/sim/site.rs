@@ -68,7 +68,9 @@ impl Site {
                     .collect()
             })
             .collect();
-        let paths: Vec<String> = (0..lengths.len()).map(|i| format!("p/{i:05}.html")).collect();
+        let paths: Vec<String> = (0..lengths.len())
+            .map(|i| format!("p/{i:05}.html"))
+            .collect();
         let assets: Vec<(&str, &str, &[u8])> = paths
             .iter()
             .zip(&contents)
