@@ -120,3 +120,33 @@ fn seeking_fetches_the_new_range_first() {
     );
     assert_eq!(r.origin_bytes, 0, "a far deadline and a seeder: no origin");
 }
+
+/// The second visitor of a site of many small files fetches all of it in
+/// the background from the first, as the browser glue does, even when
+/// the page it opened filled most of the engine's wants first (testers
+/// saw the fetch stop for good at 250 of 1,289 pieces, `pendingWants: 0`:
+/// every background want the full engine refused was taken as the end of
+/// its asset, and the queue drained in a second).
+#[test]
+fn background_fetch_of_many_small_files_finishes_after_a_busy_page() {
+    use sim::docsite::{lengths, run, DocSite};
+    let lengths: Vec<u64> = lengths(300, 200_000, 7)
+        .into_iter()
+        .map(|l| l % 12_000 + 1)
+        .collect();
+    let config = peercdn::engine::Config::default();
+    let page_wants = config.max_wants - 4;
+    let d = DocSite {
+        lengths: &lengths,
+        piece_length: 16 * 1024,
+        config,
+        read_delay: std::time::Duration::from_millis(2),
+        page_wants,
+    };
+    let o = run(d, 7, std::time::Duration::from_secs(120));
+    println!("{o:?}");
+    assert!(o.finished, "the background fetch ended: {o:?}");
+    assert_eq!(o.failed, 0, "no asset given up: {o:?}");
+    assert_eq!(o.pieces, o.piece_count, "B holds the whole site: {o:?}");
+    assert_eq!(o.done, lengths.len());
+}

@@ -31,6 +31,7 @@
 //!   queued requests per peer, wants, reassembly bytes, decoder buffers.
 //! - A piece is requested from the origin by at most one request at a time.
 
+mod background;
 mod config;
 mod connection;
 mod download;
@@ -45,6 +46,7 @@ mod wants;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
+pub use background::{Background, Ended, BACKGROUND_WANTS, PAGE_RESERVE};
 pub use config::Config;
 pub use types::{
     DisconnectReason, Input, OriginId, Output, PeerKey, RejectAction, Source, StatsEvent, Time,
@@ -308,6 +310,11 @@ impl Engine {
     /// Number of wants not yet done.
     pub fn pending_wants(&self) -> usize {
         self.wants.len()
+    }
+
+    /// How many more wants the engine takes now (beyond, `TooManyWants`).
+    pub fn want_room(&self) -> usize {
+        self.cfg.max_wants.saturating_sub(self.wants.len())
     }
 
     /// Requests queued from peers, summed (for tests of boundedness).

@@ -9,8 +9,10 @@
 #![allow(dead_code)]
 
 pub mod adversary;
+pub mod docsite;
 pub mod net;
 pub mod node;
+pub mod prefetch;
 pub mod scenarios;
 pub mod site;
 
@@ -27,7 +29,7 @@ pub use node::{mix, real_len, Kind, Node};
 use site::Site;
 
 #[derive(Debug)]
-enum Event {
+pub(crate) enum Event {
     Data {
         to: usize,
         from: usize,
@@ -41,6 +43,10 @@ enum Event {
     },
     /// `len` bytes left `from`'s channel buffer towards `to`.
     Drained { from: usize, to: usize, len: u64 },
+    /// `node`'s background fetch may start its next wants.
+    PrefetchNext { node: usize },
+    /// `node`'s store read of `piece` is done.
+    ReadDone { node: usize, piece: u32 },
 }
 
 pub struct Sim {
@@ -50,6 +56,8 @@ pub struct Sim {
     pub net: Net,
     pub origin_bytes: u64,
     pub config: Config,
+    /// How long a store read takes (Cache Storage is asynchronous).
+    pub read_delay: Duration,
     queue: BinaryHeap<Reverse<(Time, u64)>>,
     /// Bytes sent on each directed channel and not yet departed.
     buffered: HashMap<(usize, usize), u64>,
@@ -67,6 +75,7 @@ impl Sim {
             net,
             origin_bytes: 0,
             config,
+            read_delay: Duration::ZERO,
             queue: BinaryHeap::new(),
             buffered: HashMap::new(),
             events: HashMap::new(),
@@ -122,6 +131,7 @@ impl Sim {
             origin_overlaps: 0,
             cancelled: BTreeSet::new(),
             origin_active: HashMap::new(),
+            prefetch: Default::default(),
         });
         self.nodes.len() - 1
     }
@@ -167,6 +177,19 @@ impl Sim {
                 deadline,
             },
         );
+    }
+
+    /// `node` wants bytes `0..end` of `asset` (want `id`) by `deadline` from now.
+    pub fn want_asset(&mut self, node: usize, id: u64, asset: u32, end: u64, deadline: Duration) {
+        let deadline = self.now.after(deadline);
+        let want = Input::Want {
+            id,
+            asset,
+            start: 0,
+            end,
+            deadline,
+        };
+        self.input(node, want);
     }
 
     /// `node` leaves: its channels close on both sides.
@@ -229,24 +252,38 @@ impl Sim {
             } => self.verified(node, piece, data, source),
             Output::PeerBanned { peer, .. } => self.nodes[node].banned.push(peer as usize),
             Output::ReadPiece { piece } => {
-                let data = self.nodes[node].store.get(&piece).cloned();
-                self.input(
-                    node,
-                    Input::PieceRead {
-                        piece,
-                        data: data.as_deref(),
-                    },
-                );
+                let delay = self.read_delay;
+                if delay.is_zero() {
+                    self.read_done(node, piece);
+                } else {
+                    let at = self.now.after(delay);
+                    self.schedule(at, Event::ReadDone { node, piece });
+                }
             }
             Output::WantDone { id } => {
                 self.nodes[node].wants_done.insert(id, self.now);
                 if id == 1 {
                     self.nodes[node].done_at = Some(self.now);
                 }
+                self.prefetch_ended(node, id, Ok(()));
             }
-            Output::WantFailed { .. } => self.nodes[node].want_failed = true,
+            Output::WantFailed { id, error } => {
+                self.nodes[node].want_failed = true;
+                self.prefetch_ended(node, id, Err(error));
+            }
             Output::PieceRejected { .. } | Output::Stats(_) => {}
         }
+    }
+
+    fn read_done(&mut self, node: usize, piece: u32) {
+        let data = self.nodes[node].store.get(&piece).cloned();
+        self.input(
+            node,
+            Input::PieceRead {
+                piece,
+                data: data.as_deref(),
+            },
+        );
     }
 
     fn verified(&mut self, node: usize, piece: u32, data: Arc<[u8]>, source: Source) {
@@ -325,7 +362,7 @@ impl Sim {
         }
     }
 
-    fn schedule(&mut self, at: Time, event: Event) {
+    pub(crate) fn schedule(&mut self, at: Time, event: Event) {
         self.seq += 1;
         self.events.insert(self.seq, event);
         self.queue.push(Reverse((at, self.seq)));
@@ -374,6 +411,8 @@ impl Sim {
 
     fn deliver(&mut self, event: Event) {
         match event {
+            Event::PrefetchNext { node } => self.prefetch_next(node),
+            Event::ReadDone { node, piece } => self.read_done(node, piece),
             Event::Drained { from, to, len } => {
                 let left = self.buffered.entry((from, to)).or_default();
                 *left = left.saturating_sub(len);

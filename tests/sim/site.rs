@@ -50,6 +50,42 @@ impl Site {
         }
     }
 
+    /// A site of many assets of `lengths` bytes in pieces of
+    /// `piece_length` (a documentation site: hundreds of small pages).
+    /// `big` is the longest asset.
+    pub fn many(lengths: &[u64], piece_length: u64, seed: u64) -> Site {
+        let mut state = seed | 1;
+        let contents: Vec<Vec<u8>> = lengths
+            .iter()
+            .map(|&len| {
+                (0..len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        state as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        let paths: Vec<String> = (0..lengths.len())
+            .map(|i| format!("p/{i:05}.html"))
+            .collect();
+        let assets: Vec<(&str, &str, &[u8])> = paths
+            .iter()
+            .zip(&contents)
+            .map(|(p, c)| (p.as_str(), "text/html", c.as_slice()))
+            .collect();
+        let built = in_memory_site("site", &assets, piece_length).expect("site");
+        let big = (0..lengths.len()).max_by_key(|&i| lengths[i]).unwrap_or(0);
+        Site {
+            manifest: built.manifest,
+            bytes: built.bytes,
+            big: big as u32,
+            info: built.info.to_bencode(),
+        }
+    }
+
     pub fn piece(&self, index: u32) -> &[u8] {
         let pl = self.manifest.piece_length as usize;
         let start = index as usize * pl;

@@ -20,7 +20,7 @@ use web_sys::{MessageEvent, MessagePort, RtcDataChannel, RtcPeerConnection};
 use super::peers::PeerLink;
 use super::stats::{self, PageStats};
 use super::wants;
-use crate::engine::{Engine, Input, Output, PeerKey, Time, WantId};
+use crate::engine::{Background, Engine, Input, Output, PeerKey, Time, WantId};
 use crate::manifest::VerifiedManifest;
 use crate::web::global::now_ms;
 use crate::web::listener::Listener;
@@ -39,9 +39,9 @@ pub struct Driver {
     /// Engine want -> (the worker's request id, or none for our prefetch).
     pub(super) wants: SortedMap<WantId, Option<f64>>,
     pub(super) next_want: WantId,
-    /// Assets still to fetch in the background, so this visitor can serve
-    /// the whole site to later ones.
-    pub(super) prefetch_queue: Vec<u32>,
+    /// The background fetch of the whole site, so this visitor can serve
+    /// it to later ones.
+    pub(super) background: Background,
     /// The background fetching has begun (it starts once at most).
     pub(super) prefetch_started: bool,
     pub(super) worker_port: Option<MessagePort>,
@@ -63,7 +63,8 @@ impl Driver {
         store: Rc<PieceStore>,
         scope: String,
     ) -> Driver {
-        let prefetch_queue = (0..manifest.assets.len() as u32).rev().collect();
+        let lengths: Vec<u64> = manifest.assets.iter().map(|a| a.length).collect();
+        let background = Background::new(&lengths);
         Driver {
             engine,
             manifest,
@@ -73,7 +74,7 @@ impl Driver {
             next_peer: 1,
             wants: SortedMap::new(),
             next_want: 1,
-            prefetch_queue,
+            background,
             prefetch_started: false,
             worker_port: None,
             _port_listener: None,
@@ -131,8 +132,8 @@ fn act(shared: &Shared, output: Output) {
             source,
         } => stored(shared, piece, &data, source),
         Output::ReadPiece { piece } => read_piece(shared, piece),
-        Output::WantDone { id } => wants::finished(shared, id, true),
-        Output::WantFailed { id, .. } => wants::finished(shared, id, false),
+        Output::WantDone { id } => wants::finished(shared, id, Ok(())),
+        Output::WantFailed { id, error } => wants::finished(shared, id, Err(error)),
         Output::Stats(_) => stats::emit(shared),
         // Cancelled origin fetches finish anyway: the engine drops data it
         // no longer wants. Rejections and bans are reported by the engine's

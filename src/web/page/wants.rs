@@ -9,17 +9,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{MessageEvent, MessagePort};
 
-use super::driver::{input, now, Shared};
-use crate::engine::{Input, Time, WantId};
+use super::driver::{input, now, Driver, Shared};
+use crate::engine::{Ended, Input, Time, WantError, WantId};
 use crate::web::global::now_ms;
 use crate::web::js::settle;
 use crate::web::listener::Listener;
 
-/// Background (prefetch) wants in flight at once.
-const PREFETCH_WANTS: usize = 8;
-
-/// A want is done: once its pieces are written, tell the worker (or start
-/// the next background fetch). It waits for every write still pending,
+/// A want is done: once its pieces are written, tell the worker, and look
+/// for the next background wants (any want's end may make room for them).
+/// It waits for every write still pending,
 /// not only those since the last want finished: wants share pieces, and a
 /// background want finishing first took this want's writes with it, so
 /// the worker, told "done", could read a piece not yet in Cache Storage
@@ -27,10 +25,13 @@ const PREFETCH_WANTS: usize = 8;
 /// piece the demo test saw twice in a full run). Each answer's promise
 /// holds the previous one's results: a few bytes per want, kept for the
 /// tab's life.
-pub fn finished(shared: &Shared, id: WantId, ok: bool) {
+pub fn finished(shared: &Shared, id: WantId, result: Result<(), WantError>) {
     let (request, written, port) = {
         let mut driver = shared.borrow_mut();
         let request = driver.wants.remove(&id).flatten();
+        if let Ended::Failed { asset, error } = driver.background.ended(id, result) {
+            warn_given_up(&driver, asset, error);
+        }
         let writes: js_sys::Array = driver.writes.drain(..).collect();
         let written = Promise::all_settled(&writes);
         // The next want to finish waits for these writes too.
@@ -40,15 +41,29 @@ pub fn finished(shared: &Shared, id: WantId, ok: bool) {
     let weak = Rc::downgrade(shared);
     spawn_local(async move {
         let _ = settle(written).await;
-        match (request, port) {
-            (Some(request), Some(port)) => reply(&port, request, ok),
-            _ => {
-                if let Some(shared) = weak.upgrade() {
-                    prefetch_next(&shared);
-                }
-            }
+        if let (Some(request), Some(port)) = (request, port) {
+            reply(&port, request, result.is_ok());
+        }
+        if let Some(shared) = weak.upgrade() {
+            prefetch_next(&shared);
         }
     });
+}
+
+/// A background fetch that stops says why (the dashboard counts them).
+fn warn_given_up(driver: &Driver, asset: u32, error: WantError) {
+    let why = match error {
+        WantError::OriginFailed => "the origin failed",
+        WantError::NoSuchAsset | WantError::BadRange => "not in the manifest",
+        WantError::TooManyWants => "no room",
+    };
+    let path = driver
+        .manifest
+        .assets
+        .get(asset as usize)
+        .map_or("?", |a| a.path.as_str());
+    let message = format!("peercdn: background fetch of /{path} given up: {why}");
+    web_sys::console::warn_1(&message.into());
 }
 
 fn reply(port: &MessagePort, request: f64, ok: bool) {
@@ -67,17 +82,19 @@ pub fn start_prefetch(shared: &Shared) {
     }
 }
 
-/// Background wants, up to [`PREFETCH_WANTS`] at once, until every asset
-/// is here: the worker's wants come first in the engine's order anyway.
+/// Background wants while the core's policy (`Background`) allows: the
+/// worker's wants come first in the engine's order anyway, and keep
+/// their reserve of the engine's want slots.
 pub fn prefetch_next(shared: &Shared) {
     loop {
         let next = {
             let mut driver = shared.borrow_mut();
-            let active = driver.wants.values().filter(|w| w.is_none()).count();
-            if active >= PREFETCH_WANTS {
+            if !driver.prefetch_started {
                 return;
             }
-            let Some(asset) = driver.prefetch_queue.pop() else {
+            let room = driver.engine.want_room();
+            let id = driver.next_want;
+            let Some(asset) = driver.background.next(id, room) else {
                 return;
             };
             let length = driver
@@ -85,10 +102,6 @@ pub fn prefetch_next(shared: &Shared) {
                 .assets
                 .get(asset as usize)
                 .map_or(0, |a| a.length);
-            if length == 0 {
-                continue;
-            }
-            let id = driver.next_want;
             driver.next_want += 1;
             driver.wants.insert(id, None);
             (id, asset, length)
