@@ -292,3 +292,33 @@ async fn a_thousand_concurrent_connections() {
     assert_eq!(t["announces"].as_u64(), Some(1000));
     drop(open);
 }
+
+/// Attack: a second socket announces the peer id that is live on another
+/// socket, to receive the offers meant for it.
+#[tokio::test]
+async fn a_peer_id_cannot_be_taken_over_by_another_connection() {
+    let dir = tracker_site();
+    let server = Server::start(dir.path(), &["--tracker-only"]);
+    let url = server.ws_url();
+    let victim_id = [b'v'; 20];
+    let mut victim = ws_connect(&url).await;
+    ws_send(&mut victim, &announce(victim_id, 0)).await;
+    expect_reply(&mut victim).await;
+    let mut thief = ws_connect(&url).await;
+    ws_send(&mut thief, &announce(victim_id, 0)).await;
+    match ws_recv(&mut thief).await {
+        Some(TrackerToClient::Failure(f)) => assert!(f.reason.contains("in use"), "{}", f.reason),
+        other => panic!("the thief expected a failure, got {other:?}"),
+    }
+    // A newcomer's offer for the swarm's only other peer goes to the victim.
+    let mut newcomer = ws_connect(&url).await;
+    ws_send(&mut newcomer, &announce([b'n'; 20], 1)).await;
+    expect_reply(&mut newcomer).await;
+    match ws_recv(&mut victim).await {
+        Some(TrackerToClient::Offer(o)) => assert_eq!(o.peer_id, [b'n'; 20]),
+        other => panic!("the victim expected the offer, got {other:?}"),
+    }
+    let nothing = tokio::time::timeout(Duration::from_millis(300), ws_recv(&mut thief)).await;
+    assert!(nothing.is_err(), "the thief got {nothing:?}");
+    assert_eq!(server.stats()["tracker"]["peers"].as_u64(), Some(2));
+}

@@ -5,6 +5,9 @@
 //! Invariants:
 //! - every peer in a swarm is listed under its connection in `members`, and
 //!   nothing else is: disconnecting a connection removes exactly its peers;
+//! - a peer id in a swarm belongs to the connection that first announced it
+//!   until that peer leaves (stop, disconnect, expiry): another connection
+//!   announcing it gets a failure and changes nothing;
 //! - no swarm is empty; there are at most `max_swarms` swarms, at most
 //!   `max_peers_per_swarm` peers in one, and a connection is a peer in at
 //!   most `max_swarms_per_conn` swarms;
@@ -139,12 +142,7 @@ impl TrackerState {
     ) -> Result<(), &'static str> {
         let seeder = a.left == Some(0) || a.event == Some(AnnounceEvent::Completed);
         let previous_conn = self.admit(conn, a)?;
-        if let Some(old) = previous_conn.filter(|&c| c != conn) {
-            // The same peer id on a new socket (a reconnect): the newest
-            // connection wins.
-            self.forget_membership(old, &a.info_hash, &a.peer_id);
-        }
-        if previous_conn != Some(conn) {
+        if previous_conn.is_none() {
             self.members.add(conn, (a.info_hash, a.peer_id));
         }
         let swarm = self.swarms.entry(a.info_hash).or_default();
@@ -165,13 +163,18 @@ impl TrackerState {
     }
 
     /// Checks the bounds for this announce; returns the connection that
-    /// owned the peer before, if it was known.
+    /// owned the peer before (only ever `conn` itself), if it was known.
     fn admit(&self, conn: ConnId, a: &Announce) -> Result<Option<ConnId>, &'static str> {
         let swarm = self.swarms.get(&a.info_hash);
         let previous_conn = swarm.and_then(|s| s.peers.get(&a.peer_id)).map(|p| p.conn);
-        if previous_conn != Some(conn)
-            && self.members.count(conn) >= self.limits.max_swarms_per_conn
-        {
+        if previous_conn.is_some_and(|c| c != conn) {
+            // A peer id belongs to its first live connection: letting a
+            // second one take it would hand it the offers and answers
+            // meant for the first. A reconnecting client's old socket
+            // leaves the swarm when it closes (or times out).
+            return Err("peer id is in use on another connection");
+        }
+        if previous_conn.is_none() && self.members.count(conn) >= self.limits.max_swarms_per_conn {
             return Err("too many swarms on this connection");
         }
         if previous_conn.is_none() {

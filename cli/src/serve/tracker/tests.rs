@@ -207,16 +207,50 @@ fn answers_only_from_announced_peers_on_their_connection() {
 }
 
 #[test]
-fn reconnecting_peer_moves_to_the_new_connection() {
+fn a_second_connection_cannot_take_over_a_live_peer_id() {
     let mut state = TrackerState::new(limits(), 3);
     send(&mut state, 1, announce(peer(1), 0, None));
-    send(&mut state, 2, announce(peer(1), 0, None));
-    state.disconnect(1);
-    assert_eq!(
-        state.counters().peers,
-        1,
-        "the old socket no longer owns it"
+    let out = send(&mut state, 2, announce(peer(1), 0, None));
+    assert!(is_failure(&out, 2), "peer 1 is live on connection 1");
+    // Offers for peer 1 still reach connection 1, not the impostor.
+    let out = send(&mut state, 3, announce(peer(3), 5, None));
+    let offer_targets: Vec<ConnId> = out
+        .iter()
+        .filter(|(_, m)| matches!(m, TrackerToClient::Offer(_)))
+        .map(|(c, _)| *c)
+        .collect();
+    assert_eq!(offer_targets, vec![1]);
+    // The impostor cannot answer as peer 1 either, nor stop it.
+    let answer = ClientToTracker::Answer(Answer {
+        info_hash: SWARM,
+        peer_id: peer(1),
+        to_peer_id: peer(3),
+        offer_id: [0; 20],
+        sdp: "forged".into(),
+    });
+    let out = send(&mut state, 2, answer);
+    assert!(is_failure(&out, 2) && out.iter().all(|(c, _)| *c == 2));
+    send(
+        &mut state,
+        2,
+        announce(peer(1), 0, Some(AnnounceEvent::Stopped)),
     );
+    assert_eq!(state.counters().peers, 2);
+    state.disconnect(2);
+    assert_eq!(state.counters().peers, 2, "connection 2 owned nothing");
+}
+
+#[test]
+fn a_peer_id_is_free_again_once_its_connection_closed() {
+    let mut state = TrackerState::new(limits(), 3);
+    send(&mut state, 1, announce(peer(1), 0, None));
+    state.disconnect(1);
+    let out = send(&mut state, 2, announce(peer(1), 0, None));
+    assert!(
+        !is_failure(&out, 2),
+        "a reconnect after the old socket left"
+    );
+    assert_eq!(state.counters().peers, 1);
     state.disconnect(2);
     assert_eq!(state.counters().peers, 0);
 }
