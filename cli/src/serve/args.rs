@@ -1,6 +1,6 @@
 //! Command-line options of `peercdn serve`, and the tracker bounds they set.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +22,11 @@ pub struct ServeArgs {
     /// Build the manifest first when it is missing or older than the site.
     #[arg(long)]
     pub build: bool,
+    /// A reverse proxy in front of this server (repeatable): for requests
+    /// from it, the client is the address it appends to X-Forwarded-For.
+    /// Without it, every visitor behind a proxy counts as the proxy.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<IpAddr>,
     #[command(flatten)]
     pub tracker: TrackerArgs,
 }
@@ -58,6 +63,12 @@ pub struct TrackerArgs {
     pub max_swarms_per_conn: usize,
     #[arg(long, default_value_t = 20_000)]
     pub max_connections: usize,
+    /// Tracker connections one client address (an IPv6 /64) may hold.
+    #[arg(long, default_value_t = 64)]
+    pub max_connections_per_ip: usize,
+    /// Peers one client address (an IPv6 /64) may have in one swarm.
+    #[arg(long, default_value_t = 32)]
+    pub max_peers_per_ip: usize,
     /// Sustained messages per second per connection.
     #[arg(long, default_value_t = 20)]
     pub rate_limit: u32,
@@ -83,6 +94,8 @@ impl TrackerArgs {
             max_swarms_per_conn: self.max_swarms_per_conn.max(1),
             max_scrape: 64,
             max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
+            max_peers_per_ip: self.max_peers_per_ip.max(1),
             rate_per_sec: self.rate_limit.max(1),
             rate_burst: self.rate_burst.max(1),
             max_bad_messages: self.max_bad_messages,

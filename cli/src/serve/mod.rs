@@ -9,7 +9,9 @@
 //! lets HTTP requests in flight finish for up to [`DRAIN`], and exits 0.
 
 mod args;
+mod client_ip;
 mod files;
+mod listen;
 mod manifest_check;
 mod memory;
 mod stats;
@@ -20,15 +22,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use tokio::sync::watch;
 
 pub use args::ServeArgs;
+use client_ip::TrustedProxies;
 use files::SiteFiles;
 use manifest_check::ManifestStatus;
 use stats::OriginStats;
@@ -41,6 +43,7 @@ struct App {
     files: Option<SiteFiles>,
     tracker: Option<Arc<Tracker>>,
     stats: Arc<OriginStats>,
+    proxies: TrustedProxies,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -106,6 +109,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         files,
         tracker: tracker.clone(),
         stats,
+        proxies: TrustedProxies::new(&args.trusted_proxies),
     });
     let mut router = Router::new().route("/_peercdn/stats", get(stats_route));
     if tracker.is_some() {
@@ -116,14 +120,6 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
-    // Every write here is a whole reply (a batch of tracker frames, an
-    // HTTP response): Nagle's algorithm would only hold the next one back
-    // until the client's delayed ACK of the last.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
-        }
-    });
     print_banner(&app, addr);
     if let Some(tracker) = &tracker {
         tokio::spawn(expire_peers(
@@ -134,11 +130,12 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         tokio::spawn(Arc::clone(tracker).run_timers());
     }
     let mut drain_rx = shutdown_rx.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     });
+    let server = listen::serve(listener, router, shutdown_rx.clone());
     let deadline = async move {
         let _ = drain_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
@@ -146,7 +143,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
     // HTTP requests end with `server`; upgraded tracker sockets are not
     // tracked by it, so wait for them to send their close frames too.
     let drained = async {
-        server.await.context("server error")?;
+        server.await;
         while tracker.as_ref().is_some_and(|t| t.connection_count() > 0) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -218,9 +215,14 @@ async fn stats_route(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
     Json(app.stats.to_json(tracker))
 }
 
-async fn announce_route(State(app): State<Arc<App>>, req: Request) -> Response {
+async fn announce_route(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    req: Request,
+) -> Response {
+    let client = client_ip::bound_key(app.proxies.client(peer, req.headers()));
     match &app.tracker {
-        Some(tracker) => Arc::clone(tracker).upgrade(req),
+        Some(tracker) => Arc::clone(tracker).upgrade(req, client),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

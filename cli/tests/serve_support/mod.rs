@@ -178,6 +178,31 @@ pub async fn ws_connect(url: &str) -> Ws {
     ws
 }
 
+/// Connects with extra request headers; the handshake's error if refused
+/// (the HTTP status is in `tungstenite::Error::Http`).
+pub async fn ws_connect_with(
+    url: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request()?;
+    for (name, value) in headers {
+        let value = value.parse().expect("header value");
+        req.headers_mut().insert(*name, value);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
+
+/// The HTTP status a refused WebSocket handshake got.
+pub fn refused_status(result: Result<Ws, tokio_tungstenite::tungstenite::Error>) -> u16 {
+    match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        Ok(_) => panic!("expected a refusal, the upgrade succeeded"),
+    }
+}
+
 pub async fn ws_send(ws: &mut Ws, msg: &ClientToTracker) {
     ws.send(Message::text(msg.to_json()))
         .await

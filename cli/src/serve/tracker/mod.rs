@@ -11,15 +11,18 @@
 //! outbox (a client not reading) drops that message rather than letting one
 //! slow client grow the server's memory.
 
+mod addresses;
 mod conn;
 mod frame;
 mod members;
+mod pick;
 pub mod state;
 #[cfg(test)]
 mod tests;
 mod upgrade;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -47,6 +50,10 @@ pub struct Limits {
     /// Info hashes answered in one scrape.
     pub max_scrape: usize,
     pub max_connections: usize,
+    /// Tracker connections one client address (an IPv6 /64) may hold.
+    pub max_connections_per_ip: usize,
+    /// Peers one client address (an IPv6 /64) may have in one swarm.
+    pub max_peers_per_ip: usize,
     /// Token bucket per connection: sustained messages per second, burst.
     pub rate_per_sec: u32,
     pub rate_burst: u32,
@@ -221,13 +228,20 @@ impl Tracker {
         self.broadcast(SIGNAL_SHUTDOWN);
     }
 
-    /// A new connection, counted against the cap from the handshake on.
-    fn register(&self) -> (ConnId, Arc<Outbox>) {
+    /// A new connection from client address `ip` (a bound key), counted
+    /// against the caps from the handshake on; `None` if `ip` is at its
+    /// connection limit.
+    fn register(&self, ip: IpAddr) -> Option<(ConnId, Arc<Outbox>)> {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let outbox = Arc::new(Outbox::default());
-        self.lock().outboxes.insert(id, Arc::clone(&outbox));
+        let mut inner = self.lock();
+        if !inner.state.connect(id, ip) {
+            return None;
+        }
+        inner.outboxes.insert(id, Arc::clone(&outbox));
+        drop(inner);
         self.connections.fetch_add(1, Ordering::Relaxed);
-        (id, outbox)
+        Some((id, outbox))
     }
 
     /// The connection stops taking part: its peers leave their swarms.

@@ -1,6 +1,7 @@
 //! The tracker state driven directly: messages in, messages out.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use peercdn::tracker::{
@@ -23,6 +24,8 @@ fn limits() -> Limits {
         max_swarms_per_conn: 2,
         max_scrape: 64,
         max_connections: 100,
+        max_connections_per_ip: 100,
+        max_peers_per_ip: 100,
         rate_per_sec: 10,
         rate_burst: 10,
         max_bad_messages: 3,
@@ -54,7 +57,15 @@ fn announce(peer_id: Id20, offers: usize, event: Option<AnnounceEvent>) -> Clien
     })
 }
 
+/// Each test connection comes from an address of its own.
+fn ip_of(conn: ConnId) -> IpAddr {
+    IpAddr::from([10, 0, (conn >> 8) as u8, conn as u8])
+}
+
 fn send(state: &mut TrackerState, conn: ConnId, msg: ClientToTracker) -> Outbox {
+    if !state.is_connected(conn) {
+        assert!(state.connect(conn, ip_of(conn)));
+    }
     let mut out = Outbox::new();
     state.handle(Instant::now(), conn, msg, &mut out);
     out
@@ -277,4 +288,38 @@ fn scrape_reports_seeders_leechers_and_completions() {
         }
         other => panic!("no scrape reply: {other:?}"),
     }
+}
+
+#[test]
+fn one_address_cannot_fill_a_swarm_or_hold_every_connection() {
+    let mut l = limits();
+    l.max_peers_per_ip = 3;
+    l.max_connections_per_ip = 4;
+    let mut state = TrackerState::new(l, 5);
+    let sybil = IpAddr::from([203, 0, 113, 9]);
+    for conn in 1..=4 {
+        assert!(state.connect(conn, sybil));
+    }
+    assert!(
+        !state.connect(5, sybil),
+        "fifth connection from one address"
+    );
+    for conn in 1..=3 {
+        let out = send(&mut state, conn, announce(peer(conn as u8), 0, None));
+        assert!(!is_failure(&out, conn));
+    }
+    let out = send(&mut state, 4, announce(peer(4), 0, None));
+    assert!(is_failure(&out, 4), "fourth peer from one address");
+    // Nor by many peer ids on one connection.
+    let out = send(&mut state, 1, announce(peer(40), 0, None));
+    assert!(is_failure(&out, 1));
+    // Another address still joins.
+    let out = send(&mut state, 50, announce(peer(50), 0, None));
+    assert!(!is_failure(&out, 50));
+    assert_eq!(state.counters().peers, 4);
+    // Leaving frees the address's places.
+    state.disconnect(1);
+    assert!(state.connect(5, sybil));
+    let out = send(&mut state, 5, announce(peer(5), 0, None));
+    assert!(!is_failure(&out, 5));
 }

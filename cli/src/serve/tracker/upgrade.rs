@@ -2,6 +2,7 @@
 //! checks the request, answers 101 with `Sec-WebSocket-Accept`, and hands
 //! the upgraded connection to [`super::conn`].
 
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -46,8 +47,9 @@ fn client_key(req: &Request) -> Option<&str> {
 }
 
 impl Tracker {
-    /// The `/announce` route: upgrades within the connection cap.
-    pub fn upgrade(self: Arc<Self>, mut req: Request) -> Response {
+    /// The `/announce` route for a client at `client` (its bound key):
+    /// upgrades within the connection caps.
+    pub fn upgrade(self: Arc<Self>, mut req: Request, client: IpAddr) -> Response {
         let Some(key) = client_key(&req) else {
             return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
         };
@@ -64,8 +66,14 @@ impl Tracker {
         let Some(on_upgrade) = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
             return (StatusCode::BAD_REQUEST, "connection cannot be upgraded").into_response();
         };
-        // Counted now, so the cap holds while handshakes are in flight.
-        let conn = self.register();
+        // Counted now, so the caps hold while handshakes are in flight.
+        let Some(conn) = self.register(client) else {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many tracker connections from your address",
+            )
+                .into_response();
+        };
         let task = async move {
             match on_upgrade.await {
                 Ok(upgraded) => super::conn::run(self, conn, TokioIo::new(upgraded)).await,
