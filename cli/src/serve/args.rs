@@ -45,9 +45,14 @@ pub struct TrackerArgs {
     /// Seconds between WebSocket pings.
     #[arg(long, default_value_t = 30)]
     pub ping_interval: u64,
-    /// Seconds of silence (not even a pong) after which a socket is closed.
+    /// Seconds without a complete message (not even a pong) after which a
+    /// socket is closed.
     #[arg(long, default_value_t = 90)]
     pub idle_timeout: u64,
+    /// Seconds a client may take to send a message once it started it
+    /// (the server holds the bytes meanwhile).
+    #[arg(long, default_value_t = 10)]
+    pub frame_timeout: u64,
     /// Largest WebSocket message accepted, in bytes.
     #[arg(long, default_value_t = 64 * 1024)]
     pub max_frame_bytes: usize,
@@ -87,6 +92,7 @@ impl TrackerArgs {
             peer_timeout: Duration::from_secs(self.peer_timeout.max(1)),
             ping_interval: Duration::from_secs(self.ping_interval.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+            frame_timeout: Duration::from_secs(self.frame_timeout.max(1)),
             max_frame_bytes: self.max_frame_bytes.max(1024),
             max_offers: self.max_offers,
             max_peers_per_swarm: self.max_peers_per_swarm.max(1),

@@ -16,6 +16,7 @@ mod conn;
 mod frame;
 mod members;
 mod pick;
+mod rate;
 pub mod state;
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,8 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// A connection that sent nothing (not even a pong) for this long is closed.
     pub idle_timeout: Duration,
+    /// A message (its frames) must arrive whole within this once started.
+    pub frame_timeout: Duration,
     pub max_frame_bytes: usize,
     /// Offers relayed per announce; extra offers are ignored.
     pub max_offers: usize,
@@ -190,10 +193,13 @@ impl Tracker {
         self.next_conn.load(Ordering::Relaxed) - 1
     }
 
-    /// Connections accepted and messages handled since start: unchanged
-    /// means nothing happened.
+    /// Connections accepted, messages handled and clients cut off since
+    /// start: unchanged means nothing happened. Cut-offs count because a
+    /// client cut off for a stalled message frees the bytes it held.
     pub fn activity(&self) -> u64 {
-        self.accepted() + self.messages.load(Ordering::Relaxed)
+        self.accepted()
+            + self.messages.load(Ordering::Relaxed)
+            + self.cut_off.load(Ordering::Relaxed)
     }
 
     /// Open tracker connections.

@@ -17,6 +17,7 @@ fn limits() -> Limits {
         peer_timeout: Duration::from_secs(300),
         ping_interval: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(90),
+        frame_timeout: Duration::from_secs(10),
         max_frame_bytes: 65536,
         max_offers: 10,
         max_peers_per_swarm: 50,

@@ -89,6 +89,12 @@ impl Decoder {
         }
     }
 
+    /// Whether a message has started and not ended: bytes of an
+    /// incomplete frame are held, or fragments of a message.
+    pub fn mid_message(&self) -> bool {
+        !self.buf.is_empty() || self.partial.is_some()
+    }
+
     /// Whether bytes of an incomplete frame are held.
     #[cfg(test)]
     pub fn holds_bytes(&self) -> bool {
