@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::listen::HttpLimits;
 use super::tracker::Limits;
 
 #[derive(clap::Args, Debug)]
@@ -28,7 +29,33 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<IpAddr>,
     #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
     pub tracker: TrackerArgs,
+}
+
+/// HTTP bounds, against clients that hold connections open (slowloris).
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "HTTP bounds")]
+pub struct HttpArgs {
+    /// Seconds a client has to send a request's headers, from the moment
+    /// the connection opens or its last response ends (so also the
+    /// keep-alive idle timeout).
+    #[arg(long, default_value_t = 20)]
+    pub http_header_timeout: u64,
+    /// HTTP connections open at once; more wait until one closes. Tracker
+    /// WebSockets are counted by --max-connections instead.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_http_connections: usize,
+}
+
+impl HttpArgs {
+    pub fn limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.http_header_timeout.max(1)),
+            max_connections: self.max_http_connections.max(1),
+        }
+    }
 }
 
 /// Tracker bounds. The defaults suit a site's visitors; tests shorten the

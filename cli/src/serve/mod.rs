@@ -135,7 +135,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     });
-    let server = listen::serve(listener, router, shutdown_rx.clone());
+    let server = listen::serve(listener, router, args.http.limits(), shutdown_rx.clone());
     let deadline = async move {
         let _ = drain_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
