@@ -269,3 +269,41 @@ fn wait_exit(child: &mut std::process::Child) -> Option<std::process::ExitStatus
     }
     None
 }
+
+/// Attack: whoever can upload `sw.js` anywhere in the site (say
+/// /uploads/x/sw.js) must not get a worker scoped to the whole origin.
+#[test]
+fn only_the_root_worker_may_claim_the_whole_origin() {
+    let dir = site();
+    fs::create_dir_all(dir.path().join("uploads/x")).unwrap();
+    fs::write(dir.path().join("uploads/x/sw.js"), b"evil()").unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let nested = http(server.addr, "GET", "/uploads/x/sw.js", &[]);
+    assert_eq!(nested.status, 200);
+    assert_eq!(nested.header("service-worker-allowed"), None);
+    let root = http(server.addr, "GET", "/sw.js", &[]);
+    assert_eq!(root.header("service-worker-allowed"), Some("/"));
+}
+
+/// Attack: a symlink with an innocent name to a dotfile (or into a
+/// dot-directory) inside the site served the hidden file.
+#[test]
+fn a_symlink_to_a_dotfile_is_not_served() {
+    let dir = site();
+    let p = dir.path();
+    fs::write(p.join(".env"), b"SECRET=1").unwrap();
+    fs::create_dir_all(p.join(".git")).unwrap();
+    fs::write(p.join(".git/config"), b"[core]").unwrap();
+    std::os::unix::fs::symlink(p.join(".env"), p.join("public.txt")).unwrap();
+    std::os::unix::fs::symlink(p.join(".git"), p.join("repo")).unwrap();
+    std::os::unix::fs::symlink(p.join("main.js"), p.join("alias.js")).unwrap();
+    let server = Server::start(p, &[]);
+    for target in ["/public.txt", "/repo/config"] {
+        let resp = http(server.addr, "GET", target, &[]);
+        assert_eq!((resp.status, resp.body.is_empty()), (404, true), "{target}");
+    }
+    assert_eq!(
+        http(server.addr, "GET", "/alias.js", &[]).body,
+        b"console.log(1)"
+    );
+}

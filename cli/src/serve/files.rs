@@ -3,7 +3,9 @@
 //! counting for stats.
 //!
 //! Invariants: a response only ever reads a file whose canonical path lies
-//! inside the canonical site root (no `..`, no dotfiles, no symlink out);
+//! inside the canonical site root with no component starting with `.`
+//! (no `..`, no dotfiles, no symlink out or to a dotfile);
+//! `Service-Worker-Allowed` goes only with the root `sw.js`;
 //! directories are never listed (their `index.html` or 404); a body is
 //! streamed in chunks, never read whole into memory, and every chunk is
 //! counted in [`OriginStats`] as it is handed to the connection.
@@ -78,9 +80,11 @@ impl SiteFiles {
         set(h, header::ETAG, &etag);
         set(h, header::LAST_MODIFIED, &last_modified);
         h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        if found.path.file_name().is_some_and(|n| n == "sw.js") {
-            // Lets a worker script under any directory control the whole
-            // origin, as peercdn's sw.js must.
+        if found.key == "/sw.js" {
+            // Only the root worker: a site's uploads may hold a file named
+            // sw.js too, and this header on it would let it control the
+            // whole origin. (A root sw.js is scoped to `/` without it; it
+            // stays for sites that register it with an explicit scope.)
             h.insert("service-worker-allowed", HeaderValue::from_static("/"));
         }
         resp
@@ -161,7 +165,9 @@ impl SiteFiles {
         let Ok(canonical) = tokio::fs::canonicalize(&path).await else {
             return Lookup::Missing;
         };
-        if !canonical.starts_with(&self.root) {
+        // The URL's names were checked; the file they resolve to (through
+        // symlinks) must be neither outside the root nor hidden.
+        if crate::hidden::hidden_within(&self.root, &canonical) {
             return Lookup::Missing;
         }
         let Ok(meta) = tokio::fs::metadata(&canonical).await else {
