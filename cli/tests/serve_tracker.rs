@@ -416,3 +416,25 @@ async fn behind_a_trusted_proxy_each_forwarded_address_has_its_own_bounds() {
         other => panic!("expected the visitor's offer, got {other:?}"),
     }
 }
+
+/// Attack: another site's pages use this tracker through their visitors'
+/// browsers. With --allowed-origin, only the site's own pages get in.
+#[tokio::test]
+async fn upgrades_from_other_origins_are_refused() {
+    let dir = tracker_site();
+    let server = Server::start(
+        dir.path(),
+        &["--tracker-only", "--allowed-origin", "https://site.example"],
+    );
+    let url = server.ws_url();
+    let evil = ws_connect_with(&url, &[("origin", "https://evil.example")]).await;
+    assert_eq!(refused_status(evil), 403);
+    let mut own = ws_connect_with(&url, &[("origin", "https://site.example")])
+        .await
+        .expect("the site's own page");
+    assert!(announce_taken(&mut own, [b'o'; 20]).await);
+    let mut native = ws_connect_with(&url, &[])
+        .await
+        .expect("no Origin: not a page");
+    assert!(announce_taken(&mut native, [b'n'; 20]).await);
+}

@@ -66,7 +66,7 @@ impl Filter {
         }
         let target = canonical.strip_prefix(root).ok().and_then(Path::to_str);
         match (&self.include, target) {
-            (Some(set), Some(target)) => set.is_match(target.replace('\\', "/")),
+            (Some(set), Some(target)) => set.is_match(target),
             _ => false,
         }
     }

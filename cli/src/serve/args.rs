@@ -28,6 +28,12 @@ pub struct ServeArgs {
     /// Without it, every visitor behind a proxy counts as the proxy.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<IpAddr>,
+    /// The site's origin, e.g. https://example.org (repeatable): tracker
+    /// WebSocket upgrades from browsers on any other origin are refused
+    /// (403). Clients that send no Origin (not browsers) are let in: they
+    /// could send any Origin anyway. Default: any origin.
+    #[arg(long = "allowed-origin", value_name = "URL")]
+    pub allowed_origins: Vec<String>,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

@@ -44,6 +44,7 @@ struct App {
     tracker: Option<Arc<Tracker>>,
     stats: Arc<OriginStats>,
     proxies: TrustedProxies,
+    origins: tracker::AllowedOrigins,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -110,6 +111,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         tracker: tracker.clone(),
         stats,
         proxies: TrustedProxies::new(&args.trusted_proxies),
+        origins: tracker::AllowedOrigins::new(&args.allowed_origins),
     });
     let mut router = Router::new().route("/_peercdn/stats", get(stats_route));
     if tracker.is_some() {
@@ -221,6 +223,9 @@ async fn announce_route(
     req: Request,
 ) -> Response {
     let client = client_ip::bound_key(app.proxies.client(peer, req.headers()));
+    if !app.origins.allows(req.headers()) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
     match &app.tracker {
         Some(tracker) => Arc::clone(tracker).upgrade(req, client),
         None => StatusCode::NOT_FOUND.into_response(),

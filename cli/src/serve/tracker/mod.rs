@@ -31,6 +31,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use state::{ConnId, TrackerState};
+pub use upgrade::AllowedOrigins;
 
 /// Every bound of the tracker; `peercdn serve --help` lists the flags.
 #[derive(Clone, Debug)]

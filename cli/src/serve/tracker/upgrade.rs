@@ -1,6 +1,7 @@
 //! The WebSocket opening handshake (RFC 6455 section 4.2) for `/announce`:
-//! checks the request, answers 101 with `Sec-WebSocket-Accept`, and hands
-//! the upgraded connection to [`super::conn`].
+//! checks the request (and, when the site names its origins, the page's
+//! `Origin`), answers 101 with `Sec-WebSocket-Accept`, and hands the
+//! upgraded connection to [`super::conn`].
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -44,6 +45,38 @@ fn client_key(req: &Request) -> Option<&str> {
     let key = h.get(header::SEC_WEBSOCKET_KEY)?.to_str().ok()?;
     // A key is 16 random bytes in base64.
     (ok && peercdn::encoding::base64_decode(key).is_ok_and(|k| k.len() == 16)).then_some(key)
+}
+
+/// The origins whose pages may use the tracker (`--allowed-origin`);
+/// empty allows every origin.
+#[derive(Clone, Debug, Default)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    pub fn new(origins: &[String]) -> Self {
+        AllowedOrigins(origins.iter().map(|o| normalize(o)).collect())
+    }
+
+    /// Whether an upgrade with these headers may proceed. A request
+    /// without `Origin` is not from a browser page, and a non-browser
+    /// client could claim any origin: the check is against other sites'
+    /// pages using this tracker through their visitors' browsers.
+    pub fn allows(&self, headers: &HeaderMap) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+            None => true,
+            Some(Ok(origin)) => self.0.contains(&normalize(origin)),
+            Some(Err(_)) => false,
+        }
+    }
+}
+
+/// Origins compare without case and without a trailing slash (a URL
+/// given on the command line may carry one; an `Origin` header never does).
+fn normalize(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
 impl Tracker {
@@ -98,6 +131,34 @@ impl Tracker {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_sites_origins_are_allowed() {
+        let allowed = AllowedOrigins::new(&["https://Example.org/".to_string()]);
+        let with = |origin: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+            allowed.allows(&h)
+        };
+        assert!(with("https://example.org"));
+        assert!(!with("https://evil.example"));
+        assert!(
+            !with("http://example.org"),
+            "another scheme is another origin"
+        );
+        assert!(!with("null"));
+        assert!(allowed.allows(&HeaderMap::new()), "not a browser page");
+        assert!(AllowedOrigins::default().allows(&{
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::ORIGIN,
+                HeaderValue::from_static("https://any.example"),
+            );
+            h
+        }));
+    }
+
     #[test]
     fn accept_key_matches_rfc_6455_example() {
         assert_eq!(
