@@ -307,3 +307,40 @@ fn a_symlink_to_a_dotfile_is_not_served() {
         b"console.log(1)"
     );
 }
+
+/// Attack: anyone could read /_peercdn/stats, which lists every path
+/// served. --stats-token asks for a token; --stats-addr moves the stats
+/// off the site's address.
+#[test]
+fn stats_can_be_protected() {
+    let dir = site();
+    let server = Server::start(dir.path(), &["--stats-token", "s3cret"]);
+    assert_eq!(http(server.addr, "GET", "/_peercdn/stats", &[]).status, 401);
+    let wrong = [("Authorization", "Bearer guess")];
+    assert_eq!(
+        http(server.addr, "GET", "/_peercdn/stats", &wrong).status,
+        401
+    );
+    let bearer = [("Authorization", "Bearer s3cret")];
+    let ok = http(server.addr, "GET", "/_peercdn/stats", &bearer);
+    assert_eq!(ok.status, 200);
+    assert!(serde_json::from_slice::<serde_json::Value>(&ok.body).unwrap()["origin"].is_object());
+    assert_eq!(
+        http(server.addr, "GET", "/_peercdn/stats?token=s3cret", &[]).status,
+        200
+    );
+    drop(server);
+
+    let server = Server::start(dir.path(), &["--stats-addr", "127.0.0.1:0"]);
+    assert_eq!(http(server.addr, "GET", "/_peercdn/stats", &[]).status, 404);
+    let stats_addr = server
+        .stats_addr
+        .expect("the banner names the stats address");
+    assert_ne!(stats_addr, server.addr);
+    assert_eq!(http(stats_addr, "GET", "/_peercdn/stats", &[]).status, 200);
+    assert_eq!(
+        http(stats_addr, "GET", "/index.html", &[]).status,
+        404,
+        "stats only"
+    );
+}

@@ -34,6 +34,14 @@ pub struct ServeArgs {
     /// could send any Origin anyway. Default: any origin.
     #[arg(long = "allowed-origin", value_name = "URL")]
     pub allowed_origins: Vec<String>,
+    /// Serve /_peercdn/stats on this address only (e.g. 127.0.0.1:9090),
+    /// not on --addr. Default: on --addr, to anyone.
+    #[arg(long)]
+    pub stats_addr: Option<SocketAddr>,
+    /// Answer /_peercdn/stats only with `Authorization: Bearer TOKEN` or
+    /// `?token=TOKEN` (the stats list every path served).
+    #[arg(long, value_name = "TOKEN")]
+    pub stats_token: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

@@ -36,6 +36,8 @@ use manifest_check::ManifestStatus;
 use stats::OriginStats;
 use tracker::Tracker;
 
+const STATS_PATH: &str = "/_peercdn/stats";
+
 /// How long shutdown waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -45,6 +47,7 @@ struct App {
     stats: Arc<OriginStats>,
     proxies: TrustedProxies,
     origins: tracker::AllowedOrigins,
+    stats_token: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -112,17 +115,19 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         stats,
         proxies: TrustedProxies::new(&args.trusted_proxies),
         origins: tracker::AllowedOrigins::new(&args.allowed_origins),
+        stats_token: args.stats_token.clone(),
     });
-    let mut router = Router::new().route("/_peercdn/stats", get(stats_route));
-    if tracker.is_some() {
-        router = router.route("/announce", get(announce_route));
-    }
-    let router = router.fallback(file_route).with_state(Arc::clone(&app));
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener = bind(args.addr).await?;
     let addr = listener.local_addr()?;
-    print_banner(&app, addr);
+    let stats_listener = match args.stats_addr {
+        Some(stats_addr) => Some(bind(stats_addr).await?),
+        None => None,
+    };
+    let stats_addr = match &stats_listener {
+        Some(l) => l.local_addr()?,
+        None => addr,
+    };
+    print_banner(&app, addr, stats_addr);
     if let Some(tracker) = &tracker {
         tokio::spawn(expire_peers(
             Arc::clone(tracker),
@@ -137,7 +142,21 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     });
-    let server = listen::serve(listener, router, args.http.limits(), shutdown_rx.clone());
+    let limits = args.http.limits();
+    let site_router = router(&app, stats_listener.is_none());
+    let site = listen::serve(listener, site_router, limits, shutdown_rx.clone());
+    let stats_only = stats_listener.map(|l| {
+        let stats_router = Router::new()
+            .route(STATS_PATH, get(stats_route))
+            .with_state(Arc::clone(&app));
+        listen::serve(l, stats_router, limits, shutdown_rx.clone())
+    });
+    let server = async move {
+        match stats_only {
+            Some(stats) => drop(tokio::join!(site, stats)),
+            None => site.await,
+        }
+    };
     let deadline = async move {
         let _ = drain_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
@@ -160,7 +179,26 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
     }
 }
 
-fn print_banner(app: &App, addr: std::net::SocketAddr) {
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// The site's routes: files, the tracker, and stats unless they have an
+/// address of their own.
+fn router(app: &Arc<App>, with_stats: bool) -> Router {
+    let mut router = Router::new();
+    if with_stats {
+        router = router.route(STATS_PATH, get(stats_route));
+    }
+    if app.tracker.is_some() {
+        router = router.route("/announce", get(announce_route));
+    }
+    router.fallback(file_route).with_state(Arc::clone(app))
+}
+
+fn print_banner(app: &App, addr: std::net::SocketAddr, stats: std::net::SocketAddr) {
     let site = match app.files {
         Some(_) => format!("http://{addr}/"),
         None => "off".to_string(),
@@ -169,7 +207,7 @@ fn print_banner(app: &App, addr: std::net::SocketAddr) {
         Some(_) => format!("ws://{addr}/announce"),
         None => "off".to_string(),
     };
-    println!("peercdn serve: site {site} tracker {tracker} stats http://{addr}/_peercdn/stats");
+    println!("peercdn serve: site {site} tracker {tracker} stats http://{stats}{STATS_PATH}");
 }
 
 async fn wait_for_signal() {
@@ -212,9 +250,14 @@ fn random_seed() -> u64 {
     hasher.finish()
 }
 
-async fn stats_route(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
+async fn stats_route(State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(token) = &app.stats_token {
+        if !stats::token_matches(token, &uri, &headers) {
+            return (StatusCode::UNAUTHORIZED, "stats need their token").into_response();
+        }
+    }
     let tracker = app.tracker.as_ref().map(|t| t.counters());
-    Json(app.stats.to_json(tracker))
+    Json(app.stats.to_json(tracker)).into_response()
 }
 
 async fn announce_route(

@@ -17,6 +17,8 @@ use tokio_tungstenite::tungstenite::Message;
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Where the banner says the stats are, when not on `addr`.
+    pub stats_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -44,7 +46,19 @@ impl Server {
             .unwrap_or_else(|| panic!("no address in banner {line:?}"))
             .parse()
             .expect("socket address");
-        Server { child, addr }
+        let stats_addr = line
+            .split_whitespace()
+            .skip_while(|w| *w != "stats")
+            .nth(1)
+            .and_then(|w| w.strip_prefix("http://"))
+            .and_then(|w| w.split('/').next())
+            .and_then(|w| w.parse().ok())
+            .filter(|a| *a != addr);
+        Server {
+            child,
+            addr,
+            stats_addr,
+        }
     }
 
     pub fn ws_url(&self) -> String {
