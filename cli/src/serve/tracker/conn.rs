@@ -8,7 +8,7 @@
 //! beyond the messages the protocol relays.
 //!
 //! Memory: between messages a connection holds no read buffer (see
-//! [`frame`](super::frame)) and an empty outbox. Reads go into a buffer on
+//! [`frame`](peercdn::ws_frame)) and an empty outbox. Reads go into a buffer on
 //! the thread's stack, inside one poll (so it is not part of the task's
 //! state, which every idle connection pays for); every message it
 //! completes is handled there, and all the replies go out in one write.
@@ -27,10 +27,10 @@ use hyper_util::rt::TokioIo;
 use peercdn::tracker::{ClientToTracker, Failure, TrackerToClient};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
-use super::frame::{self, Decoder, FrameError, Incoming};
 use super::rate::TokenBucket;
 use super::state::{ConnId, Outbox as StateOutbox};
 use super::{Outbox, Tracker, SIGNAL_PING, SIGNAL_SHUTDOWN};
+use peercdn::ws_frame::{self as frame, Decoder, FrameError, Incoming};
 
 type Io = TokioIo<Upgraded>;
 

@@ -2,7 +2,8 @@
 //! bounded everywhere a client can push.
 //!
 //! [`state`] holds the swarms and decides (plain functions, no I/O);
-//! [`upgrade`] does the WebSocket handshake, [`frame`] the framing, and
+//! [`upgrade`] does the WebSocket handshake, [`frame`] (in the core crate,
+//! so it can be fuzzed) the framing, and
 //! [`conn`] runs one task per socket, the only code touching sockets. They
 //! meet in [`Tracker`]: one mutex over the state and the outboxes (a
 //! bounded queue per connection). A connection handles its own messages
@@ -13,7 +14,6 @@
 
 mod addresses;
 mod conn;
-mod frame;
 mod members;
 mod pick;
 mod rate;
@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use peercdn::ws_frame as frame;
 use tokio::sync::{watch, Notify};
 
 use state::{ConnId, TrackerState};
