@@ -18,6 +18,7 @@ pub mod sorted;
 pub mod tracker;
 pub mod url_path;
 pub mod wire;
+pub mod ws_frame;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

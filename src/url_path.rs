@@ -7,6 +7,32 @@
 //! so that a file whose name holds them stays reachable and unambiguous
 //! (`\` counts as `/` in http URLs). Everything else stays literal, so the
 //! manifest's path equals the pathname a page's `<img src>` produces.
+//!
+//! The other way, [`decode_path`] turns a request's path into the names
+//! `peercdn serve` looks up, refusing anything that could leave the site
+//! or name a hidden file.
+
+/// Decoded path segments, or `None` for anything that could leave the root
+/// or name a hidden file: `.`/`..`, dotfiles, `\`, NUL, invalid UTF-8.
+/// Empty segments are kept only at the end (a directory request).
+pub fn decode_path(path: &str) -> Option<Vec<String>> {
+    let rest = path.strip_prefix('/')?;
+    let raw: Vec<&str> = rest.split('/').collect();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, segment) in raw.iter().enumerate() {
+        let decoded = percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok()?;
+        let bad = decoded.starts_with('.')
+            || decoded.contains(['/', '\\', '\0'])
+            || (decoded.is_empty() && i + 1 != raw.len());
+        if bad {
+            return None;
+        }
+        out.push(decoded.into_owned());
+    }
+    Some(out)
+}
 
 /// Joins relative path components with `/`, percent-encoding each one.
 pub fn encode_components<S: AsRef<str>>(components: &[S]) -> String {
@@ -49,5 +75,31 @@ mod tests {
             encode_components(&["keep[]()!$&'*+,;=:@~-_.txt"]),
             "keep[]()!$&'*+,;=:@~-_.txt"
         );
+    }
+
+    #[test]
+    fn refuses_paths_that_could_escape() {
+        for bad in [
+            "/../etc/passwd",
+            "/a/%2e%2e/b",
+            "/.git/config",
+            "/a%2fb",
+            "/a%5cb",
+            "/a//b",
+            "/%00",
+            "/%ff",
+            "nolead",
+        ] {
+            assert_eq!(decode_path(bad), None, "{bad}");
+        }
+        assert_eq!(
+            decode_path("/img/a%20b.png"),
+            Some(vec!["img".into(), "a b.png".into()])
+        );
+        assert_eq!(
+            decode_path("/dir/"),
+            Some(vec!["dir".into(), String::new()])
+        );
+        assert_eq!(decode_path("/"), Some(vec![String::new()]));
     }
 }

@@ -9,6 +9,7 @@
 
 mod build;
 mod content_type;
+mod hidden;
 mod serve;
 
 use std::path::PathBuf;

@@ -229,3 +229,27 @@ fn file_vanishing_during_the_build() {
     );
     assert_no_output(&out);
 }
+
+/// A symlink to a dotfile (or into a dot-directory) is not published: the
+/// file it names is hidden, whatever the link is called.
+#[test]
+fn symlink_to_a_dotfile_is_not_published() {
+    let dir = copy_fixture();
+    let site = dir.path().join("site");
+    std::fs::write(site.join(".env"), b"SECRET=1").unwrap();
+    std::fs::create_dir_all(site.join(".git")).unwrap();
+    std::fs::write(site.join(".git/config"), b"[core]").unwrap();
+    std::os::unix::fs::symlink(site.join(".env"), site.join("public.txt")).unwrap();
+    std::os::unix::fs::symlink(site.join(".git"), site.join("repo")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    assert!(build(&site, out.path(), &[]).status.success());
+    let paths: Vec<String> = read_manifest(out.path())
+        .assets
+        .into_iter()
+        .map(|a| a.path)
+        .collect();
+    assert!(paths.iter().any(|p| p == "index.html"), "{paths:?}");
+    for hidden in ["public.txt", "repo/config"] {
+        assert!(!paths.iter().any(|p| p == hidden), "{hidden} in {paths:?}");
+    }
+}

@@ -269,3 +269,78 @@ fn wait_exit(child: &mut std::process::Child) -> Option<std::process::ExitStatus
     }
     None
 }
+
+/// Attack: whoever can upload `sw.js` anywhere in the site (say
+/// /uploads/x/sw.js) must not get a worker scoped to the whole origin.
+#[test]
+fn only_the_root_worker_may_claim_the_whole_origin() {
+    let dir = site();
+    fs::create_dir_all(dir.path().join("uploads/x")).unwrap();
+    fs::write(dir.path().join("uploads/x/sw.js"), b"evil()").unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let nested = http(server.addr, "GET", "/uploads/x/sw.js", &[]);
+    assert_eq!(nested.status, 200);
+    assert_eq!(nested.header("service-worker-allowed"), None);
+    let root = http(server.addr, "GET", "/sw.js", &[]);
+    assert_eq!(root.header("service-worker-allowed"), Some("/"));
+}
+
+/// Attack: a symlink with an innocent name to a dotfile (or into a
+/// dot-directory) inside the site served the hidden file.
+#[test]
+fn a_symlink_to_a_dotfile_is_not_served() {
+    let dir = site();
+    let p = dir.path();
+    fs::write(p.join(".env"), b"SECRET=1").unwrap();
+    fs::create_dir_all(p.join(".git")).unwrap();
+    fs::write(p.join(".git/config"), b"[core]").unwrap();
+    std::os::unix::fs::symlink(p.join(".env"), p.join("public.txt")).unwrap();
+    std::os::unix::fs::symlink(p.join(".git"), p.join("repo")).unwrap();
+    std::os::unix::fs::symlink(p.join("main.js"), p.join("alias.js")).unwrap();
+    let server = Server::start(p, &[]);
+    for target in ["/public.txt", "/repo/config"] {
+        let resp = http(server.addr, "GET", target, &[]);
+        assert_eq!((resp.status, resp.body.is_empty()), (404, true), "{target}");
+    }
+    assert_eq!(
+        http(server.addr, "GET", "/alias.js", &[]).body,
+        b"console.log(1)"
+    );
+}
+
+/// Attack: anyone could read /_peercdn/stats, which lists every path
+/// served. --stats-token asks for a token; --stats-addr moves the stats
+/// off the site's address.
+#[test]
+fn stats_can_be_protected() {
+    let dir = site();
+    let server = Server::start(dir.path(), &["--stats-token", "s3cret"]);
+    assert_eq!(http(server.addr, "GET", "/_peercdn/stats", &[]).status, 401);
+    let wrong = [("Authorization", "Bearer guess")];
+    assert_eq!(
+        http(server.addr, "GET", "/_peercdn/stats", &wrong).status,
+        401
+    );
+    let bearer = [("Authorization", "Bearer s3cret")];
+    let ok = http(server.addr, "GET", "/_peercdn/stats", &bearer);
+    assert_eq!(ok.status, 200);
+    assert!(serde_json::from_slice::<serde_json::Value>(&ok.body).unwrap()["origin"].is_object());
+    assert_eq!(
+        http(server.addr, "GET", "/_peercdn/stats?token=s3cret", &[]).status,
+        200
+    );
+    drop(server);
+
+    let server = Server::start(dir.path(), &["--stats-addr", "127.0.0.1:0"]);
+    assert_eq!(http(server.addr, "GET", "/_peercdn/stats", &[]).status, 404);
+    let stats_addr = server
+        .stats_addr
+        .expect("the banner names the stats address");
+    assert_ne!(stats_addr, server.addr);
+    assert_eq!(http(stats_addr, "GET", "/_peercdn/stats", &[]).status, 200);
+    assert_eq!(
+        http(stats_addr, "GET", "/index.html", &[]).status,
+        404,
+        "stats only"
+    );
+}

@@ -11,7 +11,8 @@ use peercdn::tracker::{
     Announce, AnnounceEvent, ClientToTracker, Id20, Offer, Scrape, TrackerToClient,
 };
 use serve_support::{
-    answer_and_expect_relay, ws_close_code, ws_connect, ws_recv, ws_send, Server, Ws,
+    answer_and_expect_relay, refused_status, ws_close_code, ws_connect, ws_connect_with, ws_recv,
+    ws_send, Server, Ws,
 };
 use tokio_tungstenite::tungstenite::Message;
 
@@ -257,7 +258,17 @@ async fn silent_clients_time_out_and_stale_peers_expire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_connections() {
     let dir = tracker_site();
-    let server = Server::start(dir.path(), &["--tracker-only"]);
+    // All from 127.0.0.1: lift the per-address bounds this test is not about.
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--tracker-only",
+            "--max-connections-per-ip",
+            "1000",
+            "--max-peers-per-ip",
+            "100",
+        ],
+    );
     let url = server.ws_url();
     let mut clients = Vec::new();
     for i in 0..1000u32 {
@@ -291,4 +302,139 @@ async fn a_thousand_concurrent_connections() {
     assert_eq!(t["swarms"].as_u64(), Some(10));
     assert_eq!(t["announces"].as_u64(), Some(1000));
     drop(open);
+}
+
+/// Attack: a second socket announces the peer id that is live on another
+/// socket, to receive the offers meant for it.
+#[tokio::test]
+async fn a_peer_id_cannot_be_taken_over_by_another_connection() {
+    let dir = tracker_site();
+    let server = Server::start(dir.path(), &["--tracker-only"]);
+    let url = server.ws_url();
+    let victim_id = [b'v'; 20];
+    let mut victim = ws_connect(&url).await;
+    ws_send(&mut victim, &announce(victim_id, 0)).await;
+    expect_reply(&mut victim).await;
+    let mut thief = ws_connect(&url).await;
+    ws_send(&mut thief, &announce(victim_id, 0)).await;
+    match ws_recv(&mut thief).await {
+        Some(TrackerToClient::Failure(f)) => assert!(f.reason.contains("in use"), "{}", f.reason),
+        other => panic!("the thief expected a failure, got {other:?}"),
+    }
+    // A newcomer's offer for the swarm's only other peer goes to the victim.
+    let mut newcomer = ws_connect(&url).await;
+    ws_send(&mut newcomer, &announce([b'n'; 20], 1)).await;
+    expect_reply(&mut newcomer).await;
+    match ws_recv(&mut victim).await {
+        Some(TrackerToClient::Offer(o)) => assert_eq!(o.peer_id, [b'n'; 20]),
+        other => panic!("the victim expected the offer, got {other:?}"),
+    }
+    let nothing = tokio::time::timeout(Duration::from_millis(300), ws_recv(&mut thief)).await;
+    assert!(nothing.is_err(), "the thief got {nothing:?}");
+    assert_eq!(server.stats()["tracker"]["peers"].as_u64(), Some(2));
+}
+
+/// Announces `id` on `ws`; whether the tracker took it (a reply) rather
+/// than refusing it (a failure).
+async fn announce_taken(ws: &mut Ws, id: Id20) -> bool {
+    ws_send(ws, &announce(id, 0)).await;
+    match ws_recv(ws).await {
+        Some(TrackerToClient::AnnounceReply(_)) => true,
+        Some(TrackerToClient::Failure(_)) => false,
+        other => panic!("expected a reply or a failure, got {other:?}"),
+    }
+}
+
+/// Attack (sybil): ten sockets from one address, 32 peer ids each, into
+/// one swarm, with made-up X-Forwarded-For headers (believed from nobody
+/// by default). With the default bounds only 32 get in, and the 65th
+/// socket is refused.
+#[tokio::test]
+async fn one_address_cannot_fill_a_swarm_with_fake_peers() {
+    let dir = tracker_site();
+    let server = Server::start(dir.path(), &["--tracker-only"]);
+    let url = server.ws_url();
+    let mut taken = 0;
+    let mut sockets = Vec::new();
+    for s in 0..10u8 {
+        let spoof = format!("198.51.100.{s}");
+        let mut ws = ws_connect_with(&url, &[("x-forwarded-for", &spoof)])
+            .await
+            .expect("connect");
+        for p in 0..32u8 {
+            let mut id = [b's'; 20];
+            (id[0], id[1]) = (s, p);
+            taken += u32::from(announce_taken(&mut ws, id).await);
+        }
+        sockets.push(ws);
+    }
+    assert_eq!(taken, 32, "peers one address got into the swarm");
+    assert_eq!(server.stats()["tracker"]["peers"].as_u64(), Some(32));
+    for _ in 10..64 {
+        sockets.push(ws_connect(&url).await);
+    }
+    assert_eq!(refused_status(ws_connect_with(&url, &[]).await), 429);
+    drop(sockets);
+}
+
+/// Behind a reverse proxy: each visitor is bounded by the address the
+/// proxy forwards, so a sybil's bound does not reach other visitors.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_address_has_its_own_bounds() {
+    let dir = tracker_site();
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--tracker-only",
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--max-peers-per-ip",
+            "2",
+            "--max-connections-per-ip",
+            "2",
+        ],
+    );
+    let url = server.ws_url();
+    let sybil = [("x-forwarded-for", "203.0.113.9")];
+    let mut s1 = ws_connect_with(&url, &sybil).await.expect("connect");
+    let _s2 = ws_connect_with(&url, &sybil).await.expect("connect");
+    assert_eq!(refused_status(ws_connect_with(&url, &sybil).await), 429);
+    assert!(announce_taken(&mut s1, [1; 20]).await);
+    assert!(announce_taken(&mut s1, [2; 20]).await);
+    assert!(
+        !announce_taken(&mut s1, [3; 20]).await,
+        "third peer of one address"
+    );
+    // Another visitor through the same proxy joins and gets an offer to
+    // one of the sybil's peers.
+    let visitor = [("x-forwarded-for", "6.6.6.6, 198.51.100.1")];
+    let mut v = ws_connect_with(&url, &visitor).await.expect("connect");
+    ws_send(&mut v, &announce([b'v'; 20], 1)).await;
+    assert_eq!(expect_reply(&mut v).await, (0, 3));
+    match ws_recv(&mut s1).await {
+        Some(TrackerToClient::Offer(o)) => assert_eq!(o.peer_id, [b'v'; 20]),
+        other => panic!("expected the visitor's offer, got {other:?}"),
+    }
+}
+
+/// Attack: another site's pages use this tracker through their visitors'
+/// browsers. With --allowed-origin, only the site's own pages get in.
+#[tokio::test]
+async fn upgrades_from_other_origins_are_refused() {
+    let dir = tracker_site();
+    let server = Server::start(
+        dir.path(),
+        &["--tracker-only", "--allowed-origin", "https://site.example"],
+    );
+    let url = server.ws_url();
+    let evil = ws_connect_with(&url, &[("origin", "https://evil.example")]).await;
+    assert_eq!(refused_status(evil), 403);
+    let mut own = ws_connect_with(&url, &[("origin", "https://site.example")])
+        .await
+        .expect("the site's own page");
+    assert!(announce_taken(&mut own, [b'o'; 20]).await);
+    let mut native = ws_connect_with(&url, &[])
+        .await
+        .expect("no Origin: not a page");
+    assert!(announce_taken(&mut native, [b'n'; 20]).await);
 }

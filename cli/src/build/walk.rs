@@ -5,7 +5,9 @@
 //! `--include` names them; `--exclude` removes what it matches. Patterns are
 //! globs over the relative path with `/` separators (`*` also crosses `/`).
 //! Symlinks are followed only while they stay inside the site directory;
-//! one that leaves it, dangles or loops is an error naming it.
+//! one that leaves it, dangles or loops is an error naming it. A file a
+//! symlink resolves to is judged by its own path too: a link to a dotfile
+//! is a dotfile (the same rule `peercdn serve` applies, [`crate::hidden`]).
 
 use std::collections::HashSet;
 use std::fs;
@@ -52,6 +54,20 @@ impl Filter {
         match &self.include {
             Some(set) => set.is_match(relative),
             None => !relative.split('/').any(|c| c.starts_with('.')),
+        }
+    }
+
+    /// A file reached through a symlink is hidden if what it resolves to
+    /// is (`public.txt -> .env`): kept then only if an include pattern
+    /// names the target itself.
+    fn keeps_target(&self, root: &Path, canonical: &Path) -> bool {
+        if !crate::hidden::hidden_within(root, canonical) {
+            return true;
+        }
+        let target = canonical.strip_prefix(root).ok().and_then(Path::to_str);
+        match (&self.include, target) {
+            (Some(set), Some(target)) => set.is_match(target),
+            _ => false,
         }
     }
 
@@ -140,7 +156,9 @@ impl Walker<'_> {
         } else if meta.is_file() {
             let canonical = fs::canonicalize(&target)
                 .with_context(|| format!("cannot resolve {}", path.display()))?;
-            if self.filter.keeps(&components.join("/"), &canonical) {
+            let kept = self.filter.keeps(&components.join("/"), &canonical)
+                && self.filter.keeps_target(self.root, &canonical);
+            if kept {
                 self.files.push(SiteFile {
                     components: components.clone(),
                     fs_path: target,

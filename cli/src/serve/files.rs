@@ -3,7 +3,9 @@
 //! counting for stats.
 //!
 //! Invariants: a response only ever reads a file whose canonical path lies
-//! inside the canonical site root (no `..`, no dotfiles, no symlink out);
+//! inside the canonical site root with no component starting with `.`
+//! (no `..`, no dotfiles, no symlink out or to a dotfile);
+//! `Service-Worker-Allowed` goes only with the root `sw.js`;
 //! directories are never listed (their `index.html` or 404); a body is
 //! streamed in chunks, never read whole into memory, and every chunk is
 //! counted in [`OriginStats`] as it is handed to the connection.
@@ -16,7 +18,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use peercdn::url_path::encode_components;
+use peercdn::url_path::{decode_path, encode_components};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -51,7 +53,7 @@ impl SiteFiles {
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return resp;
         }
-        let Some(components) = url_components(uri.path()) else {
+        let Some(components) = decode_path(uri.path()) else {
             return StatusCode::NOT_FOUND.into_response();
         };
         let found = match self.find(components).await {
@@ -78,9 +80,11 @@ impl SiteFiles {
         set(h, header::ETAG, &etag);
         set(h, header::LAST_MODIFIED, &last_modified);
         h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        if found.path.file_name().is_some_and(|n| n == "sw.js") {
-            // Lets a worker script under any directory control the whole
-            // origin, as peercdn's sw.js must.
+        if found.key == "/sw.js" {
+            // Only the root worker: a site's uploads may hold a file named
+            // sw.js too, and this header on it would let it control the
+            // whole origin. (A root sw.js is scoped to `/` without it; it
+            // stays for sites that register it with an explicit scope.)
             h.insert("service-worker-allowed", HeaderValue::from_static("/"));
         }
         resp
@@ -161,7 +165,9 @@ impl SiteFiles {
         let Ok(canonical) = tokio::fs::canonicalize(&path).await else {
             return Lookup::Missing;
         };
-        if !canonical.starts_with(&self.root) {
+        // The URL's names were checked; the file they resolve to (through
+        // symlinks) must be neither outside the root nor hidden.
+        if crate::hidden::hidden_within(&self.root, &canonical) {
             return Lookup::Missing;
         }
         let Ok(meta) = tokio::fs::metadata(&canonical).await else {
@@ -192,28 +198,6 @@ enum Lookup {
     /// A directory asked for without its trailing slash.
     Redirect,
     Missing,
-}
-
-/// Decoded path segments, or `None` for anything that could leave the root
-/// or name a hidden file: `.`/`..`, dotfiles, `\`, NUL, invalid UTF-8.
-/// Empty segments are kept only at the end (a directory request).
-fn url_components(path: &str) -> Option<Vec<String>> {
-    let rest = path.strip_prefix('/')?;
-    let raw: Vec<&str> = rest.split('/').collect();
-    let mut out = Vec::with_capacity(raw.len());
-    for (i, segment) in raw.iter().enumerate() {
-        let decoded = percent_encoding::percent_decode_str(segment)
-            .decode_utf8()
-            .ok()?;
-        let bad = decoded.starts_with('.')
-            || decoded.contains(['/', '\\', '\0'])
-            || (decoded.is_empty() && i + 1 != raw.len());
-        if bad {
-            return None;
-        }
-        out.push(decoded.into_owned());
-    }
-    Some(out)
 }
 
 fn redirect_to_dir(uri: &Uri) -> Response {
@@ -262,36 +246,5 @@ fn if_range_holds(headers: &HeaderMap, etag: &str, last_modified: &str) -> bool 
 fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(name, v);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refuses_paths_that_could_escape() {
-        for bad in [
-            "/../etc/passwd",
-            "/a/%2e%2e/b",
-            "/.git/config",
-            "/a%2fb",
-            "/a%5cb",
-            "/a//b",
-            "/%00",
-            "/%ff",
-            "nolead",
-        ] {
-            assert_eq!(url_components(bad), None, "{bad}");
-        }
-        assert_eq!(
-            url_components("/img/a%20b.png"),
-            Some(vec!["img".into(), "a b.png".into()])
-        );
-        assert_eq!(
-            url_components("/dir/"),
-            Some(vec!["dir".into(), String::new()])
-        );
-        assert_eq!(url_components("/"), Some(vec![String::new()]));
     }
 }

@@ -9,7 +9,9 @@
 //! lets HTTP requests in flight finish for up to [`DRAIN`], and exits 0.
 
 mod args;
+mod client_ip;
 mod files;
+mod listen;
 mod manifest_check;
 mod memory;
 mod stats;
@@ -20,19 +22,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use tokio::sync::watch;
 
 pub use args::ServeArgs;
+use client_ip::TrustedProxies;
 use files::SiteFiles;
 use manifest_check::ManifestStatus;
 use stats::OriginStats;
 use tracker::Tracker;
+
+const STATS_PATH: &str = "/_peercdn/stats";
 
 /// How long shutdown waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -41,6 +45,9 @@ struct App {
     files: Option<SiteFiles>,
     tracker: Option<Arc<Tracker>>,
     stats: Arc<OriginStats>,
+    proxies: TrustedProxies,
+    origins: tracker::AllowedOrigins,
+    stats_token: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
@@ -106,25 +113,21 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         files,
         tracker: tracker.clone(),
         stats,
+        proxies: TrustedProxies::new(&args.trusted_proxies),
+        origins: tracker::AllowedOrigins::new(&args.allowed_origins),
+        stats_token: args.stats_token.clone(),
     });
-    let mut router = Router::new().route("/_peercdn/stats", get(stats_route));
-    if tracker.is_some() {
-        router = router.route("/announce", get(announce_route));
-    }
-    let router = router.fallback(file_route).with_state(Arc::clone(&app));
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener = bind(args.addr).await?;
     let addr = listener.local_addr()?;
-    // Every write here is a whole reply (a batch of tracker frames, an
-    // HTTP response): Nagle's algorithm would only hold the next one back
-    // until the client's delayed ACK of the last.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
-        }
-    });
-    print_banner(&app, addr);
+    let stats_listener = match args.stats_addr {
+        Some(stats_addr) => Some(bind(stats_addr).await?),
+        None => None,
+    };
+    let stats_addr = match &stats_listener {
+        Some(l) => l.local_addr()?,
+        None => addr,
+    };
+    print_banner(&app, addr, stats_addr);
     if let Some(tracker) = &tracker {
         tokio::spawn(expire_peers(
             Arc::clone(tracker),
@@ -134,11 +137,26 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
         tokio::spawn(Arc::clone(tracker).run_timers());
     }
     let mut drain_rx = shutdown_rx.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     });
+    let limits = args.http.limits();
+    let site_router = router(&app, stats_listener.is_none());
+    let site = listen::serve(listener, site_router, limits, shutdown_rx.clone());
+    let stats_only = stats_listener.map(|l| {
+        let stats_router = Router::new()
+            .route(STATS_PATH, get(stats_route))
+            .with_state(Arc::clone(&app));
+        listen::serve(l, stats_router, limits, shutdown_rx.clone())
+    });
+    let server = async move {
+        match stats_only {
+            Some(stats) => drop(tokio::join!(site, stats)),
+            None => site.await,
+        }
+    };
     let deadline = async move {
         let _ = drain_rx.wait_for(|stop| *stop).await;
         tokio::time::sleep(DRAIN).await;
@@ -146,7 +164,7 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
     // HTTP requests end with `server`; upgraded tracker sockets are not
     // tracked by it, so wait for them to send their close frames too.
     let drained = async {
-        server.await.context("server error")?;
+        server.await;
         while tracker.as_ref().is_some_and(|t| t.connection_count() > 0) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -161,7 +179,26 @@ async fn serve(args: ServeArgs, root: std::path::PathBuf) -> Result<()> {
     }
 }
 
-fn print_banner(app: &App, addr: std::net::SocketAddr) {
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// The site's routes: files, the tracker, and stats unless they have an
+/// address of their own.
+fn router(app: &Arc<App>, with_stats: bool) -> Router {
+    let mut router = Router::new();
+    if with_stats {
+        router = router.route(STATS_PATH, get(stats_route));
+    }
+    if app.tracker.is_some() {
+        router = router.route("/announce", get(announce_route));
+    }
+    router.fallback(file_route).with_state(Arc::clone(app))
+}
+
+fn print_banner(app: &App, addr: std::net::SocketAddr, stats: std::net::SocketAddr) {
     let site = match app.files {
         Some(_) => format!("http://{addr}/"),
         None => "off".to_string(),
@@ -170,7 +207,7 @@ fn print_banner(app: &App, addr: std::net::SocketAddr) {
         Some(_) => format!("ws://{addr}/announce"),
         None => "off".to_string(),
     };
-    println!("peercdn serve: site {site} tracker {tracker} stats http://{addr}/_peercdn/stats");
+    println!("peercdn serve: site {site} tracker {tracker} stats http://{stats}{STATS_PATH}");
 }
 
 async fn wait_for_signal() {
@@ -213,14 +250,27 @@ fn random_seed() -> u64 {
     hasher.finish()
 }
 
-async fn stats_route(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
+async fn stats_route(State(app): State<Arc<App>>, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(token) = &app.stats_token {
+        if !stats::token_matches(token, &uri, &headers) {
+            return (StatusCode::UNAUTHORIZED, "stats need their token").into_response();
+        }
+    }
     let tracker = app.tracker.as_ref().map(|t| t.counters());
-    Json(app.stats.to_json(tracker))
+    Json(app.stats.to_json(tracker)).into_response()
 }
 
-async fn announce_route(State(app): State<Arc<App>>, req: Request) -> Response {
+async fn announce_route(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    req: Request,
+) -> Response {
+    let client = client_ip::bound_key(app.proxies.client(peer, req.headers()));
+    if !app.origins.allows(req.headers()) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
     match &app.tracker {
-        Some(tracker) => Arc::clone(tracker).upgrade(req),
+        Some(tracker) => Arc::clone(tracker).upgrade(req, client),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -6,11 +6,16 @@
 //! the canonical URL path of the file served (as in `peercdn.json`), so the
 //! map never holds more entries than the site has files, however a client
 //! spells its URLs.
+//!
+//! Access: public on the site's address by default (tests and benchmarks
+//! read it there); `--stats-addr` moves it to an address of its own and
+//! `--stats-token` asks for a token, compared in constant time.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use axum::http::{header, HeaderMap, Uri};
 use serde_json::{json, Value};
 
 use super::tracker::TrackerCounters;
@@ -81,4 +86,28 @@ impl OriginStats {
         });
         json!({ "origin": origin, "tracker": tracker })
     }
+}
+
+/// Whether the request carries `token`, as `Authorization: Bearer` or as
+/// the `token` query parameter.
+pub fn token_matches(token: &str, uri: &Uri, headers: &HeaderMap) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let query = uri
+        .query()
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("token="));
+    [bearer, query]
+        .into_iter()
+        .flatten()
+        .any(|given| same(given.trim().as_bytes(), token.as_bytes()))
+}
+
+/// Constant-time equality: the time taken says nothing about how much of
+/// a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -17,6 +17,8 @@ use tokio_tungstenite::tungstenite::Message;
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Where the banner says the stats are, when not on `addr`.
+    pub stats_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -44,7 +46,19 @@ impl Server {
             .unwrap_or_else(|| panic!("no address in banner {line:?}"))
             .parse()
             .expect("socket address");
-        Server { child, addr }
+        let stats_addr = line
+            .split_whitespace()
+            .skip_while(|w| *w != "stats")
+            .nth(1)
+            .and_then(|w| w.strip_prefix("http://"))
+            .and_then(|w| w.split('/').next())
+            .and_then(|w| w.parse().ok())
+            .filter(|a| *a != addr);
+        Server {
+            child,
+            addr,
+            stats_addr,
+        }
     }
 
     pub fn ws_url(&self) -> String {
@@ -178,6 +192,31 @@ pub async fn ws_connect(url: &str) -> Ws {
     ws
 }
 
+/// Connects with extra request headers; the handshake's error if refused
+/// (the HTTP status is in `tungstenite::Error::Http`).
+pub async fn ws_connect_with(
+    url: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request()?;
+    for (name, value) in headers {
+        let value = value.parse().expect("header value");
+        req.headers_mut().insert(*name, value);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
+
+/// The HTTP status a refused WebSocket handshake got.
+pub fn refused_status(result: Result<Ws, tokio_tungstenite::tungstenite::Error>) -> u16 {
+    match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        Ok(_) => panic!("expected a refusal, the upgrade succeeded"),
+    }
+}
+
 pub async fn ws_send(ws: &mut Ws, msg: &ClientToTracker) {
     ws.send(Message::text(msg.to_json()))
         .await
@@ -254,4 +293,66 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// A WebSocket to the tracker over a plain TCP stream, handshake done by
+/// hand, for tests that send frames no WebSocket library would.
+pub async fn raw_ws(addr: SocketAddr) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!(
+        "GET /announce HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.expect("handshake");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut byte))
+            .await
+            .expect("handshake reply within 10 s")
+            .expect("read");
+        assert_eq!(n, 1, "socket closed during the handshake");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    tcp
+}
+
+/// The header of a masked client text frame of `len` payload bytes (mask
+/// all zero, so the payload goes as is).
+pub fn client_frame_header(len: u64) -> Vec<u8> {
+    let mut h = vec![0x81];
+    match len {
+        0..=125 => h.push(0x80 | len as u8),
+        126..=0xffff => {
+            h.push(0x80 | 126);
+            h.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            h.push(0x80 | 127);
+            h.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    h.extend_from_slice(&[0; 4]);
+    h
+}
+
+/// Everything the server sends on `tcp` until it closes or `limit` passes.
+pub async fn read_until_closed(tcp: &mut tokio::net::TcpStream, limit: Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(limit, async {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = tcp.read(&mut buf).await {
+            got.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    got
 }

@@ -8,7 +8,7 @@
 //! beyond the messages the protocol relays.
 //!
 //! Memory: between messages a connection holds no read buffer (see
-//! [`frame`](super::frame)) and an empty outbox. Reads go into a buffer on
+//! [`frame`](peercdn::ws_frame)) and an empty outbox. Reads go into a buffer on
 //! the thread's stack, inside one poll (so it is not part of the task's
 //! state, which every idle connection pays for); every message it
 //! completes is handled there, and all the replies go out in one write.
@@ -27,14 +27,20 @@ use hyper_util::rt::TokioIo;
 use peercdn::tracker::{ClientToTracker, Failure, TrackerToClient};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
-use super::frame::{self, Decoder, FrameError, Incoming};
+use super::rate::TokenBucket;
 use super::state::{ConnId, Outbox as StateOutbox};
 use super::{Outbox, Tracker, SIGNAL_PING, SIGNAL_SHUTDOWN};
+use peercdn::ws_frame::{self as frame, Decoder, FrameError, Incoming};
 
 type Io = TokioIo<Upgraded>;
 
 /// How long the closing handshake may take.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+/// What the closing handshake reads at most, and the largest frame it
+/// decodes: it only looks for the client's close frame (at most 127
+/// bytes), so it must not buffer whatever else a client sends meanwhile.
+const CLOSE_READ_MAX: usize = 64 * 1024;
+const CLOSE_FRAME_MAX: usize = 1024;
 /// A write that makes no progress for this long means the client stopped
 /// reading.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,8 +98,10 @@ async fn serve(tracker: &Tracker, conn: ConnId, outbox: &Outbox, io: &mut Io) ->
         bucket: TokenBucket::new(limits.rate_per_sec, limits.rate_burst),
         bad_messages: 0,
         last_heard: Instant::now(),
+        incomplete_since: None,
     };
     loop {
+        let deadline = reader.incomplete_since.map(|t| t + limits.frame_timeout);
         tokio::select! {
             (mut out, end) = poll_fn(|cx| reader.poll_batch(cx, tracker, conn, io)) => {
                 // What others queued for this client rides along.
@@ -107,6 +115,7 @@ async fn serve(tracker: &Tracker, conn: ConnId, outbox: &Outbox, io: &mut Io) ->
                     return end;
                 }
             }
+            _ = until(deadline) => return End::CutOff("incomplete message timeout"),
             _ = outbox.notify.notified() => {
                 let last_heard = reader.last_heard;
                 if let Some(end) = Box::pin(on_notified(outbox, last_heard, limits.idle_timeout, io)).await {
@@ -142,12 +151,29 @@ async fn on_notified(
     None
 }
 
+/// Sleeps until `deadline`, or forever without one. The timer is boxed
+/// and exists only while a message is incomplete, so an idle connection's
+/// task stays small.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => Box::pin(tokio::time::sleep_until(at.into())).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Per-connection read state.
 struct Reader {
     decoder: Decoder,
     bucket: TokenBucket,
     bad_messages: u32,
+    /// When the last complete message or control frame arrived: bytes of
+    /// an incomplete one are not activity (a trickle would keep a socket
+    /// alive forever).
     last_heard: Instant,
+    /// When the message now incomplete started; it must end within
+    /// `frame_timeout`, or the bytes it holds would be held for as long
+    /// as the client likes.
+    incomplete_since: Option<Instant>,
 }
 
 impl Reader {
@@ -168,9 +194,12 @@ impl Reader {
             Poll::Ready(Ok(())) if !read.filled().is_empty() => {}
             Poll::Ready(_) => return Poll::Ready((Vec::new(), Some(End::Gone))),
         }
-        self.last_heard = Instant::now();
         let mut out = Vec::new();
         let end = self.handle_bytes(tracker, conn, read.filled_mut(), &mut out);
+        self.incomplete_since = match (self.decoder.mid_message(), self.incomplete_since) {
+            (false, _) => None,
+            (true, since) => since.or_else(|| Some(Instant::now())),
+        };
         Poll::Ready((out, end))
     }
 
@@ -189,9 +218,11 @@ impl Reader {
             decoder,
             bucket,
             bad_messages,
+            last_heard,
             ..
         } = self;
         let fed = decoder.feed(bytes, |message| {
+            *last_heard = Instant::now();
             match message {
                 Incoming::Text(text) => {
                     if !bucket.take(Instant::now()) {
@@ -233,20 +264,43 @@ async fn write(io: &mut Io, bytes: &[u8]) -> bool {
 /// instead would make the kernel reset the connection, and the client might
 /// never see the close frame or the failure reason before it.
 async fn finish_close(io: &mut Io) {
-    let mut decoder = Decoder::new(usize::MAX);
+    let mut drain = CloseDrain::new();
     let mut buf = [0u8; 512];
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         while let Ok(n @ 1..) = io.read(&mut buf).await {
-            let closed = decoder.feed(&mut buf[..n], |message| match message {
-                Incoming::Close => ControlFlow::Break(()),
-                _ => ControlFlow::Continue(()),
-            });
-            if !matches!(closed, Ok(ControlFlow::Continue(()))) {
+            if !drain.keep_reading(&mut buf[..n]) {
                 return;
             }
         }
     })
     .await;
+}
+
+/// Reads of the closing handshake, bounded: at most [`CLOSE_READ_MAX`]
+/// bytes, frames of at most [`CLOSE_FRAME_MAX`].
+struct CloseDrain {
+    decoder: Decoder,
+    read: usize,
+}
+
+impl CloseDrain {
+    fn new() -> Self {
+        CloseDrain {
+            decoder: Decoder::new(CLOSE_FRAME_MAX),
+            read: 0,
+        }
+    }
+
+    /// Whether to read on after `bytes`: not once the close frame came,
+    /// nor past a bound or an invalid frame.
+    fn keep_reading(&mut self, bytes: &mut [u8]) -> bool {
+        self.read += bytes.len();
+        let closed = self.decoder.feed(bytes, |message| match message {
+            Incoming::Close => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        });
+        matches!(closed, Ok(ControlFlow::Continue(()))) && self.read < CLOSE_READ_MAX
+    }
 }
 
 fn failure(reason: &str) -> TrackerToClient {
@@ -296,49 +350,27 @@ impl Tracker {
     }
 }
 
-/// Allows `burst` messages at once and `rate` per second sustained.
-struct TokenBucket {
-    tokens: f64,
-    rate: f64,
-    burst: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: u32, burst: u32) -> Self {
-        TokenBucket {
-            tokens: f64::from(burst),
-            rate: f64::from(rate),
-            burst: f64::from(burst),
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last);
-        self.last = now;
-        self.tokens = (self.tokens + elapsed.as_secs_f64() * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn token_bucket_allows_burst_then_rate() {
-        let start = Instant::now();
-        let mut bucket = TokenBucket::new(10, 3);
-        bucket.last = start;
-        assert!((0..3).all(|_| bucket.take(start)));
-        assert!(!bucket.take(start));
-        assert!(bucket.take(start + Duration::from_millis(100)));
-        assert!(!bucket.take(start + Duration::from_millis(100)));
+    fn close_drain_stops_at_a_large_frame_or_too_many_bytes() {
+        let mut huge = vec![0x81, 0x80 | 127];
+        huge.extend_from_slice(&(1u64 << 30).to_be_bytes());
+        huge.extend_from_slice(&[0; 4]);
+        assert!(!CloseDrain::new().keep_reading(&mut huge));
+        // Small masked pings, endlessly: stops at the byte bound.
+        let mut drain = CloseDrain::new();
+        let mut pings = [0x89, 0x80, 0, 0, 0, 0].repeat(85);
+        let mut rounds = 0;
+        while rounds < 1000 && drain.keep_reading(&mut pings.clone()) {
+            rounds += 1;
+        }
+        assert_eq!(rounds, CLOSE_READ_MAX / pings.len(), "stopped at the bound");
+        let mut close = [0x88, 0x80, 0, 0, 0, 0];
+        assert!(!CloseDrain::new().keep_reading(&mut close));
+        pings.truncate(6);
+        assert!(CloseDrain::new().keep_reading(&mut pings));
     }
 }

@@ -2,7 +2,8 @@
 //! bounded everywhere a client can push.
 //!
 //! [`state`] holds the swarms and decides (plain functions, no I/O);
-//! [`upgrade`] does the WebSocket handshake, [`frame`] the framing, and
+//! [`upgrade`] does the WebSocket handshake, [`frame`] (in the core crate,
+//! so it can be fuzzed) the framing, and
 //! [`conn`] runs one task per socket, the only code touching sockets. They
 //! meet in [`Tracker`]: one mutex over the state and the outboxes (a
 //! bounded queue per connection). A connection handles its own messages
@@ -11,22 +12,27 @@
 //! outbox (a client not reading) drops that message rather than letting one
 //! slow client grow the server's memory.
 
+mod addresses;
 mod conn;
-mod frame;
 mod members;
+mod pick;
+mod rate;
 pub mod state;
 #[cfg(test)]
 mod tests;
 mod upgrade;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use peercdn::ws_frame as frame;
 use tokio::sync::{watch, Notify};
 
 use state::{ConnId, TrackerState};
+pub use upgrade::AllowedOrigins;
 
 /// Every bound of the tracker; `peercdn serve --help` lists the flags.
 #[derive(Clone, Debug)]
@@ -38,6 +44,8 @@ pub struct Limits {
     pub ping_interval: Duration,
     /// A connection that sent nothing (not even a pong) for this long is closed.
     pub idle_timeout: Duration,
+    /// A message (its frames) must arrive whole within this once started.
+    pub frame_timeout: Duration,
     pub max_frame_bytes: usize,
     /// Offers relayed per announce; extra offers are ignored.
     pub max_offers: usize,
@@ -47,6 +55,10 @@ pub struct Limits {
     /// Info hashes answered in one scrape.
     pub max_scrape: usize,
     pub max_connections: usize,
+    /// Tracker connections one client address (an IPv6 /64) may hold.
+    pub max_connections_per_ip: usize,
+    /// Peers one client address (an IPv6 /64) may have in one swarm.
+    pub max_peers_per_ip: usize,
     /// Token bucket per connection: sustained messages per second, burst.
     pub rate_per_sec: u32,
     pub rate_burst: u32,
@@ -183,10 +195,13 @@ impl Tracker {
         self.next_conn.load(Ordering::Relaxed) - 1
     }
 
-    /// Connections accepted and messages handled since start: unchanged
-    /// means nothing happened.
+    /// Connections accepted, messages handled and clients cut off since
+    /// start: unchanged means nothing happened. Cut-offs count because a
+    /// client cut off for a stalled message frees the bytes it held.
     pub fn activity(&self) -> u64 {
-        self.accepted() + self.messages.load(Ordering::Relaxed)
+        self.accepted()
+            + self.messages.load(Ordering::Relaxed)
+            + self.cut_off.load(Ordering::Relaxed)
     }
 
     /// Open tracker connections.
@@ -221,13 +236,20 @@ impl Tracker {
         self.broadcast(SIGNAL_SHUTDOWN);
     }
 
-    /// A new connection, counted against the cap from the handshake on.
-    fn register(&self) -> (ConnId, Arc<Outbox>) {
+    /// A new connection from client address `ip` (a bound key), counted
+    /// against the caps from the handshake on; `None` if `ip` is at its
+    /// connection limit.
+    fn register(&self, ip: IpAddr) -> Option<(ConnId, Arc<Outbox>)> {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let outbox = Arc::new(Outbox::default());
-        self.lock().outboxes.insert(id, Arc::clone(&outbox));
+        let mut inner = self.lock();
+        if !inner.state.connect(id, ip) {
+            return None;
+        }
+        inner.outboxes.insert(id, Arc::clone(&outbox));
+        drop(inner);
         self.connections.fetch_add(1, Ordering::Relaxed);
-        (id, outbox)
+        Some((id, outbox))
     }
 
     /// The connection stops taking part: its peers leave their swarms.

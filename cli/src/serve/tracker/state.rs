@@ -5,15 +5,21 @@
 //! Invariants:
 //! - every peer in a swarm is listed under its connection in `members`, and
 //!   nothing else is: disconnecting a connection removes exactly its peers;
+//! - a peer id in a swarm belongs to the connection that first announced it
+//!   until that peer leaves (stop, disconnect, expiry): another connection
+//!   announcing it gets a failure and changes nothing;
 //! - no swarm is empty; there are at most `max_swarms` swarms, at most
-//!   `max_peers_per_swarm` peers in one, and a connection is a peer in at
-//!   most `max_swarms_per_conn` swarms;
+//!   `max_peers_per_swarm` peers in one, at most `max_peers_per_ip` of them
+//!   from one client address (an IPv6 /64), and a connection is a peer in
+//!   at most `max_swarms_per_conn` swarms;
+//! - a client address holds at most `max_connections_per_ip` connections;
 //! - an offer goes to at most one peer, never to its sender, and an announce
 //!   relays at most `max_offers` offers; an answer goes only to the
 //!   connection of `to_peer_id`, and only from a peer that announced on the
 //!   answering connection.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -22,7 +28,9 @@ use peercdn::tracker::{
     RelayedAnswer, RelayedOffer, Scrape, ScrapeFile, ScrapeReply, TrackerToClient,
 };
 
+use super::addresses::Addresses;
 use super::members::Members;
+use super::pick::pick_peers;
 use super::{Limits, TrackerCounters};
 
 /// Identifies one WebSocket connection.
@@ -33,6 +41,8 @@ pub type Outbox = Vec<(ConnId, TrackerToClient)>;
 
 struct Peer {
     conn: ConnId,
+    /// Its connection's client address (bound key), for `per_ip`.
+    ip: IpAddr,
     seeder: bool,
     last_announce: Instant,
 }
@@ -42,6 +52,8 @@ struct Swarm {
     /// Insertion-ordered, so a random index picks a random peer in O(1).
     peers: IndexMap<Id20, Peer>,
     seeders: u32,
+    /// Peers per client address, so one address cannot fill the swarm.
+    per_ip: HashMap<IpAddr, u32>,
     /// `completed` events seen, for scrape.
     downloaded: u32,
 }
@@ -51,6 +63,7 @@ pub struct TrackerState {
     swarms: HashMap<Id20, Swarm>,
     /// Each connection's (info hash, peer id) memberships.
     members: Members,
+    addresses: Addresses,
     rng: u64,
     counters: TrackerCounters,
 }
@@ -61,6 +74,7 @@ impl TrackerState {
             limits,
             swarms: HashMap::new(),
             members: Members::default(),
+            addresses: Addresses::default(),
             // xorshift must not start at zero.
             rng: seed | 1,
             counters: TrackerCounters::default(),
@@ -72,6 +86,18 @@ impl TrackerState {
         c.swarms = self.swarms.len() as u64;
         c.peers = self.swarms.values().map(|s| s.peers.len() as u64).sum();
         c
+    }
+
+    /// A new connection from client address `ip` (a bound key); false if
+    /// that address is at its connection limit.
+    pub fn connect(&mut self, conn: ConnId, ip: IpAddr) -> bool {
+        self.addresses
+            .add(conn, ip, self.limits.max_connections_per_ip)
+    }
+
+    #[cfg(test)]
+    pub fn is_connected(&self, conn: ConnId) -> bool {
+        self.addresses.ip(conn).is_some()
     }
 
     /// Handles one message from `conn`, appending what to send to `out`.
@@ -138,21 +164,22 @@ impl TrackerState {
         a: &Announce,
     ) -> Result<(), &'static str> {
         let seeder = a.left == Some(0) || a.event == Some(AnnounceEvent::Completed);
-        let previous_conn = self.admit(conn, a)?;
-        if let Some(old) = previous_conn.filter(|&c| c != conn) {
-            // The same peer id on a new socket (a reconnect): the newest
-            // connection wins.
-            self.forget_membership(old, &a.info_hash, &a.peer_id);
-        }
-        if previous_conn != Some(conn) {
-            self.members.add(conn, (a.info_hash, a.peer_id));
-        }
+        let ip = self
+            .addresses
+            .ip(conn)
+            .ok_or("connection is not registered")?;
+        let previous_conn = self.admit(conn, ip, a)?;
         let swarm = self.swarms.entry(a.info_hash).or_default();
+        if previous_conn.is_none() {
+            self.members.add(conn, (a.info_hash, a.peer_id));
+            *swarm.per_ip.entry(ip).or_default() += 1;
+        }
         let was_seeder = swarm.peers.get(&a.peer_id).is_some_and(|p| p.seeder);
         swarm.peers.insert(
             a.peer_id,
             Peer {
                 conn,
+                ip,
                 seeder,
                 last_announce: now,
             },
@@ -165,13 +192,23 @@ impl TrackerState {
     }
 
     /// Checks the bounds for this announce; returns the connection that
-    /// owned the peer before, if it was known.
-    fn admit(&self, conn: ConnId, a: &Announce) -> Result<Option<ConnId>, &'static str> {
+    /// owned the peer before (only ever `conn` itself), if it was known.
+    fn admit(
+        &self,
+        conn: ConnId,
+        ip: IpAddr,
+        a: &Announce,
+    ) -> Result<Option<ConnId>, &'static str> {
         let swarm = self.swarms.get(&a.info_hash);
         let previous_conn = swarm.and_then(|s| s.peers.get(&a.peer_id)).map(|p| p.conn);
-        if previous_conn != Some(conn)
-            && self.members.count(conn) >= self.limits.max_swarms_per_conn
-        {
+        if previous_conn.is_some_and(|c| c != conn) {
+            // A peer id belongs to its first live connection: letting a
+            // second one take it would hand it the offers and answers
+            // meant for the first. A reconnecting client's old socket
+            // leaves the swarm when it closes (or times out).
+            return Err("peer id is in use on another connection");
+        }
+        if previous_conn.is_none() && self.members.count(conn) >= self.limits.max_swarms_per_conn {
             return Err("too many swarms on this connection");
         }
         if previous_conn.is_none() {
@@ -181,6 +218,12 @@ impl TrackerState {
                 }
                 Some(s) if s.peers.len() >= self.limits.max_peers_per_swarm => {
                     return Err("swarm is full")
+                }
+                Some(s)
+                    if s.per_ip.get(&ip).map_or(0, |&n| n as usize)
+                        >= self.limits.max_peers_per_ip =>
+                {
+                    return Err("too many peers from your address in this swarm")
                 }
                 _ => {}
             }
@@ -284,6 +327,7 @@ impl TrackerState {
         for (info_hash, peer_id) in self.members.take(conn) {
             self.remove_from_swarm(&info_hash, &peer_id);
         }
+        self.addresses.remove(conn);
     }
 
     /// Drops peers that have not announced for `peer_timeout`.
@@ -328,53 +372,15 @@ impl TrackerState {
         };
         if let Some(peer) = swarm.peers.swap_remove(peer_id) {
             swarm.seeders -= u32::from(peer.seeder);
+            if let Some(n) = swarm.per_ip.get_mut(&peer.ip) {
+                *n -= 1;
+                if *n == 0 {
+                    swarm.per_ip.remove(&peer.ip);
+                }
+            }
         }
         if swarm.peers.is_empty() {
             self.swarms.remove(info_hash);
         }
     }
-}
-
-/// Up to `wanted` distinct indices of peers other than `sender`, at random.
-fn pick_peers(
-    rng: &mut u64,
-    peers: &IndexMap<Id20, Peer>,
-    sender: &Id20,
-    wanted: usize,
-) -> Vec<usize> {
-    let sender_index = peers.get_index_of(sender);
-    let others = peers.len() - usize::from(sender_index.is_some());
-    let wanted = wanted.min(others);
-    let mut picked: Vec<usize> = Vec::with_capacity(wanted);
-    if others <= 2 * wanted {
-        // Small swarm: shuffle everyone else and take a prefix.
-        let mut all: Vec<usize> = (0..peers.len())
-            .filter(|&i| Some(i) != sender_index)
-            .collect();
-        for i in (1..all.len()).rev() {
-            all.swap(i, (next(rng) % (i as u64 + 1)) as usize);
-        }
-        all.truncate(wanted);
-        return all;
-    }
-    // Large swarm: rejection sampling; at most half the candidates are
-    // taken, so each draw succeeds with probability >= 1/2.
-    while picked.len() < wanted {
-        let i = (next(rng) % peers.len() as u64) as usize;
-        if Some(i) != sender_index && !picked.contains(&i) {
-            picked.push(i);
-        }
-    }
-    picked
-}
-
-/// xorshift64: cheap, and unpredictable enough for choosing peers given an
-/// unpredictable seed.
-fn next(state: &mut u64) -> u64 {
-    let mut x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    x
 }

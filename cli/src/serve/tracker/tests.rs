@@ -1,6 +1,7 @@
 //! The tracker state driven directly: messages in, messages out.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use peercdn::tracker::{
@@ -16,6 +17,7 @@ fn limits() -> Limits {
         peer_timeout: Duration::from_secs(300),
         ping_interval: Duration::from_secs(30),
         idle_timeout: Duration::from_secs(90),
+        frame_timeout: Duration::from_secs(10),
         max_frame_bytes: 65536,
         max_offers: 10,
         max_peers_per_swarm: 50,
@@ -23,6 +25,8 @@ fn limits() -> Limits {
         max_swarms_per_conn: 2,
         max_scrape: 64,
         max_connections: 100,
+        max_connections_per_ip: 100,
+        max_peers_per_ip: 100,
         rate_per_sec: 10,
         rate_burst: 10,
         max_bad_messages: 3,
@@ -54,7 +58,15 @@ fn announce(peer_id: Id20, offers: usize, event: Option<AnnounceEvent>) -> Clien
     })
 }
 
+/// Each test connection comes from an address of its own.
+fn ip_of(conn: ConnId) -> IpAddr {
+    IpAddr::from([10, 0, (conn >> 8) as u8, conn as u8])
+}
+
 fn send(state: &mut TrackerState, conn: ConnId, msg: ClientToTracker) -> Outbox {
+    if !state.is_connected(conn) {
+        assert!(state.connect(conn, ip_of(conn)));
+    }
     let mut out = Outbox::new();
     state.handle(Instant::now(), conn, msg, &mut out);
     out
@@ -207,16 +219,50 @@ fn answers_only_from_announced_peers_on_their_connection() {
 }
 
 #[test]
-fn reconnecting_peer_moves_to_the_new_connection() {
+fn a_second_connection_cannot_take_over_a_live_peer_id() {
     let mut state = TrackerState::new(limits(), 3);
     send(&mut state, 1, announce(peer(1), 0, None));
-    send(&mut state, 2, announce(peer(1), 0, None));
-    state.disconnect(1);
-    assert_eq!(
-        state.counters().peers,
-        1,
-        "the old socket no longer owns it"
+    let out = send(&mut state, 2, announce(peer(1), 0, None));
+    assert!(is_failure(&out, 2), "peer 1 is live on connection 1");
+    // Offers for peer 1 still reach connection 1, not the impostor.
+    let out = send(&mut state, 3, announce(peer(3), 5, None));
+    let offer_targets: Vec<ConnId> = out
+        .iter()
+        .filter(|(_, m)| matches!(m, TrackerToClient::Offer(_)))
+        .map(|(c, _)| *c)
+        .collect();
+    assert_eq!(offer_targets, vec![1]);
+    // The impostor cannot answer as peer 1 either, nor stop it.
+    let answer = ClientToTracker::Answer(Answer {
+        info_hash: SWARM,
+        peer_id: peer(1),
+        to_peer_id: peer(3),
+        offer_id: [0; 20],
+        sdp: "forged".into(),
+    });
+    let out = send(&mut state, 2, answer);
+    assert!(is_failure(&out, 2) && out.iter().all(|(c, _)| *c == 2));
+    send(
+        &mut state,
+        2,
+        announce(peer(1), 0, Some(AnnounceEvent::Stopped)),
     );
+    assert_eq!(state.counters().peers, 2);
+    state.disconnect(2);
+    assert_eq!(state.counters().peers, 2, "connection 2 owned nothing");
+}
+
+#[test]
+fn a_peer_id_is_free_again_once_its_connection_closed() {
+    let mut state = TrackerState::new(limits(), 3);
+    send(&mut state, 1, announce(peer(1), 0, None));
+    state.disconnect(1);
+    let out = send(&mut state, 2, announce(peer(1), 0, None));
+    assert!(
+        !is_failure(&out, 2),
+        "a reconnect after the old socket left"
+    );
+    assert_eq!(state.counters().peers, 1);
     state.disconnect(2);
     assert_eq!(state.counters().peers, 0);
 }
@@ -243,4 +289,38 @@ fn scrape_reports_seeders_leechers_and_completions() {
         }
         other => panic!("no scrape reply: {other:?}"),
     }
+}
+
+#[test]
+fn one_address_cannot_fill_a_swarm_or_hold_every_connection() {
+    let mut l = limits();
+    l.max_peers_per_ip = 3;
+    l.max_connections_per_ip = 4;
+    let mut state = TrackerState::new(l, 5);
+    let sybil = IpAddr::from([203, 0, 113, 9]);
+    for conn in 1..=4 {
+        assert!(state.connect(conn, sybil));
+    }
+    assert!(
+        !state.connect(5, sybil),
+        "fifth connection from one address"
+    );
+    for conn in 1..=3 {
+        let out = send(&mut state, conn, announce(peer(conn as u8), 0, None));
+        assert!(!is_failure(&out, conn));
+    }
+    let out = send(&mut state, 4, announce(peer(4), 0, None));
+    assert!(is_failure(&out, 4), "fourth peer from one address");
+    // Nor by many peer ids on one connection.
+    let out = send(&mut state, 1, announce(peer(40), 0, None));
+    assert!(is_failure(&out, 1));
+    // Another address still joins.
+    let out = send(&mut state, 50, announce(peer(50), 0, None));
+    assert!(!is_failure(&out, 50));
+    assert_eq!(state.counters().peers, 4);
+    // Leaving frees the address's places.
+    state.disconnect(1);
+    assert!(state.connect(5, sybil));
+    let out = send(&mut state, 5, announce(peer(5), 0, None));
+    assert!(!is_failure(&out, 5));
 }

@@ -1,7 +1,9 @@
 //! The WebSocket opening handshake (RFC 6455 section 4.2) for `/announce`:
-//! checks the request, answers 101 with `Sec-WebSocket-Accept`, and hands
-//! the upgraded connection to [`super::conn`].
+//! checks the request (and, when the site names its origins, the page's
+//! `Origin`), answers 101 with `Sec-WebSocket-Accept`, and hands the
+//! upgraded connection to [`super::conn`].
 
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -45,9 +47,42 @@ fn client_key(req: &Request) -> Option<&str> {
     (ok && peercdn::encoding::base64_decode(key).is_ok_and(|k| k.len() == 16)).then_some(key)
 }
 
+/// The origins whose pages may use the tracker (`--allowed-origin`);
+/// empty allows every origin.
+#[derive(Clone, Debug, Default)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    pub fn new(origins: &[String]) -> Self {
+        AllowedOrigins(origins.iter().map(|o| normalize(o)).collect())
+    }
+
+    /// Whether an upgrade with these headers may proceed. A request
+    /// without `Origin` is not from a browser page, and a non-browser
+    /// client could claim any origin: the check is against other sites'
+    /// pages using this tracker through their visitors' browsers.
+    pub fn allows(&self, headers: &HeaderMap) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+            None => true,
+            Some(Ok(origin)) => self.0.contains(&normalize(origin)),
+            Some(Err(_)) => false,
+        }
+    }
+}
+
+/// Origins compare without case and without a trailing slash (a URL
+/// given on the command line may carry one; an `Origin` header never does).
+fn normalize(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
 impl Tracker {
-    /// The `/announce` route: upgrades within the connection cap.
-    pub fn upgrade(self: Arc<Self>, mut req: Request) -> Response {
+    /// The `/announce` route for a client at `client` (its bound key):
+    /// upgrades within the connection caps.
+    pub fn upgrade(self: Arc<Self>, mut req: Request, client: IpAddr) -> Response {
         let Some(key) = client_key(&req) else {
             return (StatusCode::BAD_REQUEST, "expected a WebSocket upgrade").into_response();
         };
@@ -64,8 +99,14 @@ impl Tracker {
         let Some(on_upgrade) = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
             return (StatusCode::BAD_REQUEST, "connection cannot be upgraded").into_response();
         };
-        // Counted now, so the cap holds while handshakes are in flight.
-        let conn = self.register();
+        // Counted now, so the caps hold while handshakes are in flight.
+        let Some(conn) = self.register(client) else {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many tracker connections from your address",
+            )
+                .into_response();
+        };
         let task = async move {
             match on_upgrade.await {
                 Ok(upgraded) => super::conn::run(self, conn, TokioIo::new(upgraded)).await,
@@ -90,6 +131,34 @@ impl Tracker {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_sites_origins_are_allowed() {
+        let allowed = AllowedOrigins::new(&["https://Example.org/".to_string()]);
+        let with = |origin: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+            allowed.allows(&h)
+        };
+        assert!(with("https://example.org"));
+        assert!(!with("https://evil.example"));
+        assert!(
+            !with("http://example.org"),
+            "another scheme is another origin"
+        );
+        assert!(!with("null"));
+        assert!(allowed.allows(&HeaderMap::new()), "not a browser page");
+        assert!(AllowedOrigins::default().allows(&{
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::ORIGIN,
+                HeaderValue::from_static("https://any.example"),
+            );
+            h
+        }));
+    }
+
     #[test]
     fn accept_key_matches_rfc_6455_example() {
         assert_eq!(

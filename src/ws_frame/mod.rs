@@ -1,4 +1,7 @@
-//! WebSocket framing (RFC 6455 section 5), server side, sans-IO.
+//! WebSocket framing (RFC 6455 section 5), server side, sans-IO: the
+//! framing of `peercdn serve`'s tracker. It lives in the core crate, not
+//! in the CLI binary, so the fuzz targets (fuzz/) can reach it; nothing in
+//! the browser runtime uses it, so the wasm does not grow.
 //!
 //! Why not tungstenite (which axum uses): a tracker holds thousands of
 //! mostly idle sockets, and tungstenite keeps a read buffer per socket that
@@ -89,8 +92,13 @@ impl Decoder {
         }
     }
 
+    /// Whether a message has started and not ended: bytes of an
+    /// incomplete frame are held, or fragments of a message.
+    pub fn mid_message(&self) -> bool {
+        !self.buf.is_empty() || self.partial.is_some()
+    }
+
     /// Whether bytes of an incomplete frame are held.
-    #[cfg(test)]
     pub fn holds_bytes(&self) -> bool {
         self.buf.capacity() > 0
     }
