@@ -4,7 +4,8 @@
 // worker's own fetches of its wasm and manifest hang). The worker keeps
 // the last verified manifest and its wasm in Cache Storage; the page, its
 // images, the video (playing and seeking) and the download load
-// byte-identical from the cached pieces.
+// byte-identical from the cached pieces. And a deploy whose manifest
+// comes after the worker's deadline is served as soon as it comes.
 import { browserTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -13,7 +14,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { launchPersistentVisitor } from './lib/browser.mjs'
-import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
+import { BIN, ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
 import { fetchInPage, peerPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
 
 const DOWNLOAD = pseudoRandomBytes(5 * 1024 * 1024 + 99, 23)
@@ -144,5 +145,68 @@ browserTest('after a browser restart, an origin that never answers holds nothing
   } finally {
     await context.close()
     await hanging.close()
+  }
+})
+
+/** On `port`: everything forwarded to `target`, but the manifest held back `delayMs` first. */
+function startSlowManifestProxy (port, target, delayMs) {
+  const timers = new Set()
+  const server = http.createServer((request, response) => {
+    const forward = () => {
+      const upstream = http.request(new URL(request.url, target), { method: request.method, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode, answer.headers)
+        answer.pipe(response)
+      })
+      upstream.on('error', () => response.destroy())
+      request.pipe(upstream)
+    }
+    if (!request.url.startsWith('/peercdn.json')) return forward()
+    const timer = setTimeout(() => { timers.delete(timer); forward() }, delayMs)
+    timers.add(timer)
+  })
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({
+    close: () => new Promise((resolve) => {
+      for (const timer of timers) clearTimeout(timer)
+      server.closeAllConnections()
+      server.close(resolve)
+    })
+  })))
+}
+
+browserTest('a deploy whose manifest comes after the deadline replaces the kept one at once', async () => {
+  const dir = site()
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'peercdn-profile-'))
+  const { url } = await firstVisit(dir, profile)
+  const deployed = pseudoRandomBytes(DOWNLOAD.length, 77)
+  writeFile(dir, 'files/download.bin', deployed)
+  execFileSync(BIN, ['build', dir], { stdio: 'pipe' })
+  const newHash = JSON.parse(fs.readFileSync(path.join(dir, 'peercdn.json'), 'utf8')).info_hash
+  const origin = await startOrigin(dir)
+  // Slower than the worker's 3 s deadline: it starts on the kept manifest.
+  const proxy = await startSlowManifestProxy(new URL(url).port, origin.url, 5000)
+  const context = await launchPersistentVisitor(profile)
+  try {
+    const page = await context.newPage()
+    await page.goto(url + 'visitor.html')
+    assert.equal(await page.evaluate(() => window.controlled), true)
+    const seen = []
+    const deadline = Date.now() + 30000
+    while (Date.now() < deadline) {
+      const got = await fetchInPage(page, 'files/download.bin')
+      seen.push(got.sha256 === sha256(deployed) ? 'new' : got.sha256 === sha256(DOWNLOAD) ? 'old' : 'wrong')
+      if (seen.at(-1) !== 'old') break
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    assert.ok(!seen.includes('wrong'), `never a wrong byte: ${seen}`)
+    assert.equal(seen.at(-1), 'new', `the deployed bytes once the late manifest came: ${seen}`)
+    // The kept swarm's pieces go with it.
+    await waitInPage(page, async (hash) => {
+      const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
+      return names.length === 1 && names[0] === 'peercdn-' + hash
+    }, newHash)
+  } finally {
+    await context.close()
+    await proxy.close()
+    await origin.close()
   }
 })
