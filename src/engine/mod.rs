@@ -302,6 +302,11 @@ impl Engine {
         (self.limits.max_message_len as usize).max(MIN_PEER_MESSAGE_BOUND)
     }
 
+    /// Whether we upload at all (not leech-only).
+    pub fn uploads(&self) -> bool {
+        !self.cfg.leech_only
+    }
+
     /// Connected peers that have told us they hold pieces we lack.
     pub fn useful_peer_count(&self) -> usize {
         self.peers.values().filter(|p| p.useful > 0).count()

@@ -115,7 +115,9 @@ impl Controller {
             ..Config::default()
         };
         let peer_id = peer_id();
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
+        let seed = rtc::random_id()
+            .iter()
+            .fold(0u64, |seed, &b| seed.rotate_left(8) ^ u64::from(b));
         let mut engine = Engine::new(&context.manifest, config, peer_id, seed)
             .map_err(|e| error(e.to_string()))?;
         // Stock clients joining by magnet link fetch the info dictionary

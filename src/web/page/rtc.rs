@@ -88,12 +88,18 @@ async fn gathered_sdp(pc: &RtcPeerConnection) -> JsResult<String> {
         .ok_or_else(|| error("peercdn: no local description"))
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The browser's CSPRNG: ids that others cannot predict (a peer id or
+    /// offer id from `Math.random` can be: its generator's state follows
+    /// from a few outputs, and two pages that stub it collide).
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(bytes: &mut [u8]);
+}
+
 /// 20 random bytes (offer ids, peer ids).
 pub fn random_id() -> Id20 {
     let mut id = [0u8; 20];
-    for chunk in id.chunks_mut(4) {
-        let n = (js_sys::Math::random() * 4_294_967_296.0) as u32;
-        chunk.copy_from_slice(&n.to_le_bytes()[..chunk.len()]);
-    }
+    get_random_values(&mut id);
     id
 }

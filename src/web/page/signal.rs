@@ -55,7 +55,11 @@ pub(super) fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sd
     let unwanted = {
         let c = client.borrow();
         let driver = c.driver.borrow();
-        driver.peers.len() >= c.options.max_peers || driver.engine.is_connected_to(&from)
+        // A visitor who does not upload answers nobody: answering would
+        // hand its address to whoever sends offers through the tracker.
+        driver.peers.len() >= c.options.max_peers
+            || driver.engine.is_connected_to(&from)
+            || !driver.engine.uploads()
     };
     if unwanted {
         return;
