@@ -24,6 +24,9 @@ cargo test --workspace
 # The swarm scenarios at their full 32 MiB size (the debug run above uses 2 MiB).
 cargo test --release --test swarm
 
+step "fuzz (every target 30 s from its seeds)"
+bash tests/fuzz.sh
+
 step "wasm build"
 cargo build --release --target wasm32-unknown-unknown
 
