@@ -3,8 +3,10 @@
 //!
 //! Invariants: we never send a block of a piece we do not hold verified;
 //! at most `max_unchoked` peers are unchoked; each peer's request queue is
-//! capped (extra requests are dropped, as a choked peer's would be); in
-//! leech-only mode nobody is ever unchoked.
+//! capped (extra requests are dropped, as a choked peer's would be), and
+//! so are requests under [`MIN_REQUEST_LEN`] that do not end their piece;
+//! under an upload cap, store reads are charged for what no request asked;
+//! in leech-only mode nobody is ever unchoked.
 
 use std::sync::Arc;
 
@@ -19,14 +21,23 @@ pub(crate) const OUR_UT_METADATA: u8 = 1;
 /// count (a client needs each once): a flood gets rejects, a few bytes each.
 const METADATA_SLACK: u32 = 4;
 
+/// The smallest block request served, unless it ends its piece (a
+/// piece's last block is as short as the piece makes it): every client
+/// asks for 16 KiB, and tiny requests would make us read and hash a whole
+/// piece for each few bytes sent.
+pub(crate) const MIN_REQUEST_LEN: u32 = 1024;
+
 impl Engine {
     pub(crate) fn on_request(&mut self, key: PeerKey, req: BlockRequest) {
         let cap = self.cfg.max_peer_requests;
         let have = self.have.get(req.index);
+        let ends_piece =
+            req.begin.checked_add(req.length) == Some(self.geometry.piece_size(req.index));
+        let too_small = req.length < MIN_REQUEST_LEN && !ends_piece;
         let Some(peer) = self.peers.get_mut(&key) else {
             return;
         };
-        if peer.am_choking || !have || peer.requests_in.len() >= cap {
+        if peer.am_choking || !have || too_small || peer.requests_in.len() >= cap {
             peer.requests_dropped += 1;
             self.stats.requests_dropped += 1;
             return;
@@ -72,10 +83,7 @@ impl Engine {
             }
         }
         let Some(data) = self.cached(req.index) else {
-            if self.reading.insert(req.index) {
-                self.outputs
-                    .push_back(Output::ReadPiece { piece: req.index });
-            }
+            self.read_for(key, req.index);
             return false;
         };
         let len = f64::from(req.length);
@@ -106,6 +114,30 @@ impl Engine {
         true
     }
 
+    /// Reads `piece` from the store for `key`'s requests. Under an upload
+    /// cap, a read is charged to the budget for what it reads beyond what
+    /// the peer asked of that piece (an honest peer asks for all of it; a
+    /// peer asking a few bytes of many pieces pays for their reads), and
+    /// waits while the budget is in debt.
+    fn read_for(&mut self, key: PeerKey, piece: u32) {
+        if self.reading.contains(&piece) || (self.cfg.upload_rate.is_some() && self.tokens < 0.0) {
+            return;
+        }
+        let asked: u64 = self.peers.get(&key).map_or(0, |p| {
+            p.requests_in
+                .iter()
+                .filter(|r| r.index == piece)
+                .map(|r| u64::from(r.length))
+                .sum()
+        });
+        let unasked = u64::from(self.geometry.piece_size(piece)).saturating_sub(asked);
+        if self.cfg.upload_rate.is_some() {
+            self.tokens -= unasked as f64;
+        }
+        self.reading.insert(piece);
+        self.outputs.push_back(Output::ReadPiece { piece });
+    }
+
     fn refill_tokens(&mut self) {
         let Some(rate) = self.cfg.upload_rate else {
             return;
@@ -120,12 +152,19 @@ impl Engine {
     /// When enough upload budget accrues for the next queued block.
     pub(crate) fn upload_timeout(&self) -> Option<Time> {
         let rate = self.cfg.upload_rate? as f64;
+        let in_debt = self.tokens < 0.0;
         let need = self
             .peers
             .values()
             .filter_map(|p| p.requests_in.front())
-            .filter(|r| self.cache.iter().any(|(i, _)| *i == r.index))
-            .map(|r| f64::from(r.length))
+            .filter_map(|r| {
+                if self.cache.iter().any(|(i, _)| *i == r.index) {
+                    Some(f64::from(r.length))
+                } else {
+                    // A read waits for the budget to be out of debt.
+                    in_debt.then_some(0.0)
+                }
+            })
             .fold(None, |m: Option<f64>, l| Some(m.map_or(l, |m| m.min(l))))?;
         let wait = ((need - self.tokens).max(0.0) / rate.max(1.0) * 1e6).ceil() as u64;
         Some(Time::from_micros(self.now.as_micros() + wait.max(1)))

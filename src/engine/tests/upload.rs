@@ -29,11 +29,13 @@ fn a_request_flood_stays_bounded() {
     assert_eq!(e.queued_requests(), 0);
     let out = send(&mut e, 1, Time::ZERO, Message::Interested);
     assert!(remote.read(&out, 1).iter().any(|m| m.contains("Unchoke")));
+    let geometry = Geometry::new(s.manifest.piece_length, s.manifest.total_length).unwrap();
     let mut flood = Vec::new();
     for i in 0..50_000u32 {
+        // Small requests, each the end of its piece (shorter ones are dropped).
         Message::Request {
             index: i % 7,
-            begin: 0,
+            begin: geometry.piece_size(i % 7) - 500,
             length: 500,
         }
         .encode_into(&mut flood);
@@ -281,4 +283,84 @@ fn a_full_channel_buffer_pauses_uploads_until_it_drains() {
     answer_reads(&mut e, &s, Time::ZERO);
     assert_eq!(e.stats().uploaded, 4 * 16384);
     assert_eq!(e.queued_requests(), 0);
+}
+
+/// An unchoked peer `key` of a seeding engine built with `cfg`.
+fn unchoked_peer(s: &Site, cfg: Config) -> Engine {
+    let mut e = seeded(s, cfg);
+    let mut remote = Remote::new(s, 9);
+    remote.connect(&mut e, 1, Time::ZERO);
+    let out = send(&mut e, 1, Time::ZERO, Message::Interested);
+    assert!(remote.read(&out, 1).iter().any(|m| m.contains("Unchoke")));
+    e
+}
+
+fn reads(out: &[Output]) -> usize {
+    out.iter()
+        .filter(|o| matches!(o, Output::ReadPiece { .. }))
+        .count()
+}
+
+#[test]
+fn tiny_requests_are_dropped_unless_they_end_their_piece() {
+    let s = site();
+    let mut e = unchoked_peer(&s, Config::default());
+    let tiny = Message::Request {
+        index: 0,
+        begin: 0,
+        length: 1,
+    };
+    let out = send(&mut e, 1, Time::ZERO, tiny);
+    assert_eq!(reads(&out), 0, "no piece read for one byte");
+    assert_eq!(e.stats().requests_dropped, 1);
+    // The last block of a piece is as short as the piece makes it.
+    let tail = Message::Request {
+        index: 1,
+        begin: PL as u32 - 100,
+        length: 100,
+    };
+    let out = send(&mut e, 1, Time::ZERO, tail);
+    assert_eq!(reads(&out), 1);
+    assert_eq!(e.stats().requests_dropped, 1);
+}
+
+#[test]
+fn under_an_upload_cap_reads_for_a_few_bytes_each_are_charged() {
+    let s = site();
+    let rate = 32 * 1024;
+    let cfg = Config {
+        upload_rate: Some(rate),
+        ..Config::default()
+    };
+    let mut e = unchoked_peer(&s, cfg);
+    // 1 KiB from the end of each of the 6 whole pieces: each read costs a piece.
+    let mut now = Time::ZERO;
+    let mut read = reads(&{
+        let mut flood = Vec::new();
+        for index in 0..6 {
+            Message::Request {
+                index,
+                begin: PL as u32 - 1024,
+                length: 1024,
+            }
+            .encode_into(&mut flood);
+        }
+        e.handle(
+            now,
+            Input::PeerData {
+                peer: 1,
+                bytes: &flood,
+            },
+        );
+        answer_reads(&mut e, &s, now)
+    });
+    assert_eq!(read, 1, "one read, then the budget is in debt");
+    // One second: the budget pays for 32 KiB, two reads of 15 KiB unasked
+    // plus the 1 KiB sent from each (uncharged, all six within it).
+    for _ in 0..10 {
+        now = now.after(Duration::from_millis(100));
+        e.handle(now, Input::Timer);
+        read += reads(&answer_reads(&mut e, &s, now));
+    }
+    assert!((2..=3).contains(&read), "{read} reads in 1 s at {rate} B/s");
 }
