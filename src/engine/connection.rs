@@ -23,10 +23,17 @@ impl Engine {
             return;
         }
         if self.peers.len() >= self.cfg.max_peers {
-            let reason = DisconnectReason::TooManyPeers;
-            return self
-                .outputs
-                .push_back(Output::Disconnect { peer: key, reason });
+            // Full: a peer with nothing to give us and nothing wanted from
+            // us makes room, else the newcomer is refused.
+            match self.least_useful_peer() {
+                Some(victim) => self.remove_peer(victim, Some(DisconnectReason::TooManyPeers)),
+                None => {
+                    let reason = DisconnectReason::TooManyPeers;
+                    return self
+                        .outputs
+                        .push_back(Output::Disconnect { peer: key, reason });
+                }
+            }
         }
         let decoder = Decoder::new(self.geometry, self.limits, DECODE_SLICE);
         let mut peer = Peer::new(
@@ -127,9 +134,41 @@ impl Engine {
         Ok(())
     }
 
+    /// The peer to evict for a newcomer when every slot is taken: past
+    /// its grace, its pieces known, holding none we lack and not
+    /// interested in ours; the one that gave us a block longest ago.
+    fn least_useful_peer(&self) -> Option<PeerKey> {
+        let grace = self.cfg.peer_grace;
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.known && p.useful == 0 && !p.peer_interested)
+            .filter(|(_, p)| self.now.since(p.connected_at) >= grace)
+            .min_by_key(|(_, p)| p.last_progress)
+            .map(|(&key, _)| key)
+    }
+
+    /// Whether a new connection would be taken now (a slot is free, or a
+    /// useless peer would make room).
+    pub fn can_take_peer(&self) -> bool {
+        self.peers.len() < self.cfg.max_peers || self.least_useful_peer().is_some()
+    }
+
+    /// The tracker named `peer_id` as this connection's peer: a handshake
+    /// with another id is refused (a liar posing as an honest peer would
+    /// get that peer banned, and its ban would not hold under a new id).
+    pub fn expect_peer_id(&mut self, peer: PeerKey, peer_id: [u8; 20]) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.expected_id = Some(peer_id);
+        }
+    }
+
     fn on_handshake(&mut self, key: PeerKey, hs: Handshake) -> Result<(), WireError> {
         if hs.info_hash != self.info_hash {
             return Err(WireError::WrongInfoHash);
+        }
+        let expected = self.peers.get(&key).and_then(|p| p.expected_id);
+        if expected.is_some_and(|id| id != hs.peer_id) {
+            return Err(WireError::BadHandshake("not the peer the tracker named"));
         }
         if hs.peer_id == self.peer_id {
             return Err(WireError::BadHandshake("connected to ourselves"));

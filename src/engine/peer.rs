@@ -85,6 +85,8 @@ pub(crate) struct Peer {
     pub last_heard: Time,
     pub last_sent: Time,
     pub peer_id: Option<[u8; 20]>,
+    /// The id the tracker signalled for this connection, if any.
+    pub expected_id: Option<[u8; 20]>,
     /// The peer's piece set is known (handshake plus its first message).
     pub known: bool,
     pub has: Bitfield,
@@ -129,6 +131,7 @@ impl Peer {
             last_heard: now,
             last_sent: now,
             peer_id: None,
+            expected_id: None,
             known: false,
             has: Bitfield::new(pieces),
             useful: 0,

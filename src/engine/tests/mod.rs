@@ -5,6 +5,7 @@
 mod download;
 mod origin_wait;
 mod scheduling;
+mod slots;
 mod stalls;
 mod upload;
 

@@ -238,8 +238,14 @@ fn read_piece(shared: &Shared, piece: u32) {
     });
 }
 
-/// A data channel is open: the engine gets a new peer.
-pub fn add_peer(shared: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel) {
+/// A data channel is open: the engine gets a new peer, which must
+/// handshake as `peer_id`, the id the tracker named.
+pub fn add_peer(
+    shared: &Shared,
+    pc: RtcPeerConnection,
+    channel: RtcDataChannel,
+    peer_id: [u8; 20],
+) {
     let peer = {
         let mut driver = shared.borrow_mut();
         let peer = driver.next_peer;
@@ -279,6 +285,7 @@ pub fn add_peer(shared: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel)
     shared.borrow_mut().peers.insert(peer, link);
     update_peer_count(shared);
     input(shared, Input::PeerConnected { peer });
+    shared.borrow_mut().engine.expect_peer_id(peer, peer_id);
 }
 
 fn on_message(weak: Weak<RefCell<Driver>>, peer: PeerKey) -> impl FnMut(web_sys::Event) {

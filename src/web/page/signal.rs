@@ -4,7 +4,8 @@
 //!
 //! Invariants: an offer or answer whose channel does not open within
 //! `OPEN_TIMEOUT_MS` is closed; an offer from a peer we are connected to,
-//! or one past `max_peers`, goes unanswered.
+//! or one the engine has no slot for (a useless peer makes room: see
+//! `Engine::can_take_peer`), goes unanswered.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -57,7 +58,7 @@ pub(super) fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sd
         let driver = c.driver.borrow();
         // A visitor who does not upload answers nobody: answering would
         // hand its address to whoever sends offers through the tracker.
-        driver.peers.len() >= c.options.max_peers
+        !driver.engine.can_take_peer()
             || driver.engine.is_connected_to(&from)
             || !driver.engine.uploads()
     };
@@ -111,15 +112,21 @@ pub(super) fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sd
         .await;
         let arrived = channel.borrow().clone();
         match arrived {
-            Some(channel) => add_when_open(&driver, pc, channel).await,
+            Some(channel) => add_when_open(&driver, pc, channel, from).await,
             None => pc.close(),
         }
     });
 }
 
-/// Hands `channel` to the engine once it is open; closes `pc` if it does
-/// not open in time.
-async fn add_when_open(driver: &Shared, pc: RtcPeerConnection, channel: RtcDataChannel) {
+/// Hands `channel` to the engine once it is open, as the connection to
+/// the peer the tracker named `from`; closes `pc` if it does not open in
+/// time.
+async fn add_when_open(
+    driver: &Shared,
+    pc: RtcPeerConnection,
+    channel: RtcDataChannel,
+    from: Id20,
+) {
     let watched = channel.clone();
     let open = move || watched.ready_state() == RtcDataChannelState::Open;
     if wait_until(
@@ -130,14 +137,15 @@ async fn add_when_open(driver: &Shared, pc: RtcPeerConnection, channel: RtcDataC
     )
     .await
     {
-        driver::add_peer(driver, pc, channel);
+        driver::add_peer(driver, pc, channel, from);
     } else {
         pc.close();
     }
 }
 
-/// Completes our offer `offer_id` with the answer the tracker relayed.
-pub(super) fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) {
+/// Completes our offer `offer_id` with the answer the tracker relayed
+/// from `from`.
+pub(super) fn accept_answer(client: &SharedClient, from: Id20, offer_id: Id20, sdp: String) {
     let Some((pc, channel)) = client.borrow_mut().offers.remove(&offer_id) else {
         return;
     };
@@ -146,6 +154,6 @@ pub(super) fn accept_answer(client: &SharedClient, offer_id: Id20, sdp: String) 
         if rtc::accept(&pc, &sdp).await.is_err() {
             return pc.close();
         }
-        add_when_open(&driver, pc, channel).await;
+        add_when_open(&driver, pc, channel, from).await;
     });
 }

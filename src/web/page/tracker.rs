@@ -276,7 +276,7 @@ fn on_message(weak: &Weak<RefCell<Client>>, event: web_sys::Event) {
             signal::answer_offer(&client, offer.peer_id, offer.offer_id, offer.sdp)
         }
         TrackerToClient::Answer(answer) => {
-            signal::accept_answer(&client, answer.offer_id, answer.sdp)
+            signal::accept_answer(&client, answer.peer_id, answer.offer_id, answer.sdp)
         }
         TrackerToClient::Failure(failure) => {
             web_sys::console::warn_1(&format!("peercdn: tracker says: {}", failure.reason).into());
