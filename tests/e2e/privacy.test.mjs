@@ -60,3 +60,52 @@ browserTest('a visitor who does not upload answers no stranger\'s offer; one who
     await origin.close()
   }
 })
+
+browserTest('a flood of offers that never complete holds at most two of a visitor\'s connections', async () => {
+  const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
+    writeFile(dir, 'visitor.html', PEER_PAGE)
+    writeFile(dir, 'evil.html', fs.readFileSync(path.join(ROOT, 'tests/e2e/lib/evil-peer.html')))
+  })
+  const origin = await startOrigin(site)
+  const browser = await launchBrowser()
+  try {
+    const context = await browser.newContext()
+    // Counts the visitor's answering connections still open, and their peak.
+    await context.addInitScript(() => {
+      const seen = (window.answering = { open: 0, max: 0, total: 0 })
+      const Native = window.RTCPeerConnection
+      window.RTCPeerConnection = class extends Native {
+        createAnswer (...args) {
+          if (!this.counted) {
+            this.counted = true
+            seen.total++
+            seen.max = Math.max(seen.max, ++seen.open)
+          }
+          return super.createAnswer(...args)
+        }
+
+        close () {
+          if (this.counted && !this.closed) {
+            this.closed = true
+            seen.open--
+          }
+          return super.close()
+        }
+      }
+    })
+    const b = await context.newPage()
+    await openVisitor(b, origin.url + 'visitor.html')
+    const flooder = await (await browser.newContext()).newPage()
+    await flooder.goto(origin.url + 'evil.html')
+    const announce = origin.url.replace(/^http/, 'ws') + 'announce'
+    assert.equal(await flooder.evaluate((url) => window.startEvil(url, { flood: 50 }), announce), true)
+    // All fifty offers reach B, its only other peer, within about 10 s.
+    await waitInPage(flooder, () => window.evil.offersToOthers >= 40, undefined, 30000)
+    const seen = await b.evaluate(() => window.answering)
+    assert.ok(seen.total >= 1, 'B answered the flooder at all')
+    assert.ok(seen.max <= 2, `B held ${seen.max} answering connections at once (${seen.total} in all)`)
+  } finally {
+    await browser.close()
+    await origin.close()
+  }
+})

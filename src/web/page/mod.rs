@@ -3,6 +3,7 @@
 //! tracker client and the peer connections, fetches pieces for the service
 //! worker, and re-serves cached pieces to other visitors.
 
+mod answering;
 mod driver;
 mod peers;
 mod rtc;

@@ -5,10 +5,11 @@
 //! Invariants: an offer or answer whose channel does not open within
 //! `OPEN_TIMEOUT_MS` is closed; an offer from a peer we are connected to,
 //! or one the engine has no slot for (a useless peer makes room: see
-//! `Engine::can_take_peer`), goes unanswered.
+//! `Engine::can_take_peer`), or one past the bounds of `answering`, goes
+//! unanswered.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -16,8 +17,9 @@ use web_sys::{RtcDataChannel, RtcDataChannelEvent, RtcDataChannelState, RtcPeerC
 
 use super::driver::{self, Shared};
 use super::rtc;
-use super::tracker::{send, SharedClient, OPEN_TIMEOUT_MS};
+use super::tracker::{send, Client, SharedClient, OPEN_TIMEOUT_MS};
 use crate::tracker::{Answer, ClientToTracker, Id20, Offer};
+use crate::web::global::now_ms;
 use crate::web::listener::Listener;
 use crate::web::timer::{sleep, wait_until};
 
@@ -62,60 +64,75 @@ pub(super) fn answer_offer(client: &SharedClient, from: Id20, offer_id: Id20, sd
             || driver.engine.is_connected_to(&from)
             || !driver.engine.uploads()
     };
-    if unwanted {
+    let answering = client.borrow().answering.clone();
+    if unwanted || !answering.borrow_mut().admit(from, now_ms()) {
         return;
     }
     let weak = Rc::downgrade(client);
     spawn_local(async move {
-        let Some(client) = weak.upgrade() else { return };
-        let ice = client.borrow().options.ice_servers.clone();
-        let Ok(pc) = rtc::connection(&ice) else {
-            return;
-        };
-        let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::new(RefCell::new(None));
-        let slot = channel.clone();
-        let _on_channel = Listener::new(&pc, "datachannel", move |event| {
-            if let Ok(event) = event.dyn_into::<RtcDataChannelEvent>() {
-                let ch = event.channel();
-                ch.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
-                *slot.borrow_mut() = Some(ch);
-            }
-        });
-        let Ok(answer_sdp) = rtc::answer(&pc, &sdp).await else {
-            return pc.close();
-        };
-        let (info_hash, peer_id) = {
-            let c = client.borrow();
-            (c.options.info_hash, c.options.peer_id)
-        };
-        let answer = Answer {
-            info_hash,
-            peer_id,
-            to_peer_id: from,
-            offer_id,
-            sdp: answer_sdp,
-        };
-        send(&client, &ClientToTracker::Answer(answer));
-        let driver = client.borrow().driver.clone();
-        drop(client);
-        // The channel arrives once ICE, DTLS and SCTP are up (seconds on a
-        // loaded machine: a 2 s limit here once closed every answered
-        // connection in CI), perhaps before it is open.
-        let slot = channel.clone();
-        let arrived = move || slot.borrow().is_some();
-        wait_until(
-            pc.unchecked_ref(),
-            "datachannel",
-            Box::new(arrived),
-            OPEN_TIMEOUT_MS,
-        )
-        .await;
-        let arrived = channel.borrow().clone();
-        match arrived {
-            Some(channel) => add_when_open(&driver, pc, channel, from).await,
-            None => pc.close(),
+        if !answer(weak, from, offer_id, sdp).await {
+            // The browser's connection cap: back off rather than retry.
+            answering.borrow_mut().pause(now_ms());
+        }
+        answering.borrow_mut().release(from);
+    });
+}
+
+/// Answers the offer and hands its channel to the engine once open;
+/// false when the browser refused to create the connection.
+async fn answer(weak: Weak<RefCell<Client>>, from: Id20, offer_id: Id20, sdp: String) -> bool {
+    let Some(client) = weak.upgrade() else {
+        return true;
+    };
+    let ice = client.borrow().options.ice_servers.clone();
+    let Ok(pc) = rtc::connection(&ice) else {
+        return false;
+    };
+    let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::new(RefCell::new(None));
+    let slot = channel.clone();
+    let _on_channel = Listener::new(&pc, "datachannel", move |event| {
+        if let Ok(event) = event.dyn_into::<RtcDataChannelEvent>() {
+            let ch = event.channel();
+            ch.set_binary_type(web_sys::RtcDataChannelType::Arraybuffer);
+            *slot.borrow_mut() = Some(ch);
         }
     });
+    let Ok(answer_sdp) = rtc::answer(&pc, &sdp).await else {
+        pc.close();
+        return true;
+    };
+    let (info_hash, peer_id) = {
+        let c = client.borrow();
+        (c.options.info_hash, c.options.peer_id)
+    };
+    let answer = Answer {
+        info_hash,
+        peer_id,
+        to_peer_id: from,
+        offer_id,
+        sdp: answer_sdp,
+    };
+    send(&client, &ClientToTracker::Answer(answer));
+    let driver = client.borrow().driver.clone();
+    drop(client);
+    // The channel arrives once ICE, DTLS and SCTP are up (seconds on a
+    // loaded machine: a 2 s limit here once closed every answered
+    // connection in CI), perhaps before it is open.
+    let slot = channel.clone();
+    let arrived = move || slot.borrow().is_some();
+    wait_until(
+        pc.unchecked_ref(),
+        "datachannel",
+        Box::new(arrived),
+        OPEN_TIMEOUT_MS,
+    )
+    .await;
+    let arrived = channel.borrow().clone();
+    match arrived {
+        Some(channel) => add_when_open(&driver, pc, channel, from).await,
+        None => pc.close(),
+    }
+    true
 }
 
 /// Hands `channel` to the engine once it is open, as the connection to

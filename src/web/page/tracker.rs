@@ -23,6 +23,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{MessageEvent, RtcDataChannel, RtcPeerConnection, WebSocket};
 
+use super::answering::Answering;
 use super::driver::{self, Shared};
 use super::signal;
 use crate::engine::Input;
@@ -63,6 +64,8 @@ pub(super) struct Client {
     listeners: Vec<Listener>,
     /// Our offers awaiting an answer, by offer id.
     pub(super) offers: SortedMap<Id20, (RtcPeerConnection, RtcDataChannel)>,
+    /// Answers to relayed offers in progress (bounded).
+    pub(super) answering: Rc<RefCell<Answering>>,
     /// The tracker's announce interval; 0 until its first reply.
     interval_ms: f64,
     backoff_ms: f64,
@@ -96,6 +99,7 @@ pub fn start(options: Options, driver: Shared) -> TrackerHandle {
         socket: None,
         listeners: Vec::new(),
         offers: SortedMap::new(),
+        answering: Rc::default(),
         interval_ms: 0.0,
         backoff_ms: 1_000.0,
         others: 0,
