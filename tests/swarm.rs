@@ -124,9 +124,9 @@ fn seeking_fetches_the_new_range_first() {
 /// The second visitor of a site of many small files fetches all of it in
 /// the background from the first, as the browser glue does, even when
 /// the page it opened filled most of the engine's wants first (testers
-/// saw the fetch stop for good at 250 of 1,289 pieces, `pendingWants: 0`:
-/// every background want the full engine refused was taken as the end of
-/// its asset, and the queue drained in a second).
+/// saw the fetch stop for good at 250 of 1,289 pieces, `pendingWants: 0`,
+/// when background fetching used the engine's wants), and it takes
+/// nothing from the origin beyond what its page asked for.
 #[test]
 fn background_fetch_of_many_small_files_finishes_after_a_busy_page() {
     use sim::docsite::{lengths, run, DocSite};
@@ -136,6 +136,9 @@ fn background_fetch_of_many_small_files_finishes_after_a_busy_page() {
         .collect();
     let config = peercdn::engine::Config::default();
     let page_wants = config.max_wants - 4;
+    let page_bytes: u64 = (0..page_wants)
+        .map(|i| lengths[i * 7 % lengths.len()])
+        .sum();
     let d = DocSite {
         lengths: &lengths,
         piece_length: 16 * 1024,
@@ -146,7 +149,9 @@ fn background_fetch_of_many_small_files_finishes_after_a_busy_page() {
     let o = run(d, 7, std::time::Duration::from_secs(120));
     println!("{o:?}");
     assert!(o.finished, "the background fetch ended: {o:?}");
-    assert_eq!(o.failed, 0, "no asset given up: {o:?}");
     assert_eq!(o.pieces, o.piece_count, "B holds the whole site: {o:?}");
-    assert_eq!(o.done, lengths.len());
+    assert!(
+        o.origin_bytes <= page_bytes,
+        "only the page's bytes from the origin: {o:?}"
+    );
 }

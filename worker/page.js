@@ -20,6 +20,7 @@
     iceServers: JSON.parse(data.iceServers || '[]'),
     upload: data.upload !== 'off',
     uploadRate: Number(data.uploadRate) || undefined,
+    background: data.background === 'off' ? 0 : Number(data.background),
     maxPeers: Number(data.maxPeers) || undefined
   }
   navigator.serviceWorker.register(new URL('sw.js', scope), { scope })

@@ -56,6 +56,13 @@ pub struct Config {
     /// flash-crowd benchmark took 1.2 copies of its site from the origin
     /// by taking over too soon).
     pub background_takeover: Duration,
+    /// Background fetching (pieces no want needs, from peers only: the
+    /// rest of a wanted asset, and the whole site after
+    /// [`Input::FetchSiteFromPeers`](super::Input::FetchSiteFromPeers))
+    /// stops while the store holds this many bytes or more. It bounds what
+    /// a visitor downloads and stores beyond what it views, across page
+    /// loads, since the store persists. 0: never fetch in the background.
+    pub background_budget: u64,
     /// Wants due within this long are foreground (a page waits for them);
     /// the last quarter of each peer's pipeline is kept for their pieces.
     pub foreground_horizon: Duration,
@@ -83,6 +90,9 @@ pub struct Config {
     pub handshake_timeout: Duration,
 }
 
+/// See [`Config::background_budget`]: 64 MiB, a few minutes of video.
+pub const DEFAULT_BACKGROUND_BUDGET: u64 = 64 << 20;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -105,6 +115,7 @@ impl Default for Config {
             origin_takeover: Duration::from_millis(750),
             background_takeover: Duration::from_secs(10),
             foreground_horizon: Duration::from_secs(60),
+            background_budget: DEFAULT_BACKGROUND_BUDGET,
             origin_max_run: 2 * 1024 * 1024,
             max_origin_requests: 2,
             origin_timeout: Duration::from_secs(10),

@@ -257,7 +257,8 @@ impl Engine {
 
     /// Interested iff the peer has a piece we lack and we still want data.
     pub(crate) fn update_interest(&mut self, key: PeerKey) {
-        let wanting = !self.wants.is_empty() || !self.prefetch.is_empty();
+        let wanting =
+            !self.wants.is_empty() || (!self.prefetch.is_empty() && self.background_allowed());
         let Some(peer) = self.peers.get_mut(&key) else {
             return;
         };

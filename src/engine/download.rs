@@ -106,6 +106,7 @@ impl Engine {
             let horizon = self.now.after(self.cfg.foreground_horizon);
             order.retain(|(id, ..)| self.wants.get(id).is_some_and(|w| w.deadline <= horizon));
         }
+        let background = background && self.background_piece_allowed();
         let salt = self.random();
         let peer = self.peers.get(&key)?;
         let wanted = order.iter().flat_map(|&(_, cursor, end, _)| cursor..end);
@@ -252,8 +253,10 @@ impl Engine {
     }
 
     fn accept_piece(&mut self, index: u32, data: Arc<[u8]>, source: Source) {
-        self.have.set(index);
         let bytes = self.real_len(index);
+        if self.have.set(index) {
+            self.held_bytes += bytes;
+        }
         match source {
             Source::Peer(_) => self.stats.from_peers += bytes,
             Source::Origin => self.stats.from_origin += bytes,

@@ -31,7 +31,6 @@
 //!   queued requests per peer, wants, reassembly bytes, decoder buffers.
 //! - A piece is requested from the origin by at most one request at a time.
 
-mod background;
 mod config;
 mod connection;
 mod download;
@@ -46,8 +45,7 @@ mod wants;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub use background::{Background, Ended, BACKGROUND_WANTS, PAGE_RESERVE};
-pub use config::Config;
+pub use config::{Config, DEFAULT_BACKGROUND_BUDGET};
 pub use types::{
     DisconnectReason, Input, OriginId, Output, PeerKey, RejectAction, Source, StatsEvent, Time,
     WantError, WantId,
@@ -112,6 +110,8 @@ pub struct Engine {
     piece_owner: Vec<u32>,
     metadata: Option<Arc<[u8]>>,
     have: Bitfield,
+    /// Real asset bytes of the pieces in `have` (for the background budget).
+    held_bytes: u64,
     /// Number of peers that have each piece.
     availability: Vec<u16>,
     /// Number of peers we are downloading each piece from.
@@ -174,6 +174,7 @@ impl Engine {
             piece_owner,
             metadata: None,
             have: Bitfield::new(geometry.piece_count),
+            held_bytes: 0,
             availability: vec![0; n],
             downloading: vec![0; n],
             from_origin: Bitfield::new(geometry.piece_count),
@@ -225,6 +226,7 @@ impl Engine {
                 deadline,
             } => self.add_want(id, asset, start, end, deadline),
             Input::CancelWant { id } => self.cancel_want(id),
+            Input::FetchSiteFromPeers => self.fetch_site_from_peers(),
             Input::PeerConnected { peer } => self.on_connected(peer),
             Input::PeerDisconnected { peer } => self.remove_peer(peer, None),
             Input::PeerData { peer, bytes } => self.on_peer_data(peer, bytes),

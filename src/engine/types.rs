@@ -88,7 +88,8 @@ pub enum WantError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input<'a> {
     /// Bytes `start..end` of asset `asset` (its index in the manifest) are
-    /// needed by `deadline`. The rest of the asset is fetched afterwards.
+    /// needed by `deadline`. The rest of the asset is fetched from peers
+    /// afterwards, within [`Config::background_budget`].
     Want {
         id: WantId,
         asset: u32,
@@ -99,6 +100,10 @@ pub enum Input<'a> {
     CancelWant {
         id: WantId,
     },
+    /// Fill the store from peers in the background, every asset, within
+    /// [`Config::background_budget`]: so this visitor can serve later ones.
+    /// Never from the origin.
+    FetchSiteFromPeers,
     /// A data channel opened (either side may have initiated it).
     PeerConnected {
         peer: PeerKey,

@@ -103,6 +103,29 @@ impl Engine {
         }
     }
 
+    /// Every asset still missing pieces is filled from peers, within the
+    /// background budget ([`Input::FetchSiteFromPeers`](super::Input)).
+    pub(crate) fn fetch_site_from_peers(&mut self) {
+        for (asset, span) in self.assets.iter().enumerate() {
+            if (span.first..span.end).any(|p| !self.have.get(p)) {
+                self.prefetch.insert(asset as u32);
+            }
+        }
+        self.reschedule = true;
+    }
+
+    /// Background fetching goes on: the store holds less than the budget.
+    pub(crate) fn background_allowed(&self) -> bool {
+        self.held_bytes < self.cfg.background_budget
+    }
+
+    /// Another background piece may start: with what is on its way, the
+    /// store holds less than the budget (so it overshoots by a piece at
+    /// most).
+    pub(crate) fn background_piece_allowed(&self) -> bool {
+        self.held_bytes + self.reassembly_bytes < self.cfg.background_budget
+    }
+
     /// Advances cursors, reports finished wants, drops complete prefetches.
     pub(crate) fn update_wants(&mut self) {
         let mut done = Vec::new();
@@ -235,6 +258,7 @@ impl Engine {
     pub(crate) fn on_store_has(&mut self, pieces: &[u32]) {
         for &p in pieces {
             if p < self.geometry.piece_count && self.have.set(p) {
+                self.held_bytes += self.real_len(p);
                 self.after_new_piece(p);
             }
         }
@@ -247,6 +271,7 @@ impl Engine {
         if !self.have.clear(piece) {
             return;
         }
+        self.held_bytes = self.held_bytes.saturating_sub(self.real_len(piece));
         self.cache.retain(|(p, _)| *p != piece);
         for peer in self.peers.values_mut() {
             peer.requests_in.retain(|r| r.index != piece);

@@ -1,7 +1,7 @@
 //! A documentation site of about a thousand files, as testers measured
 //! it stalling: hundreds of small pages, one big search index, the rest
 //! small files, in 128 KiB pieces. Visitor A holds it all; visitor B
-//! fetches all of it in the background as the browser glue does.
+//! fetches all of it from A in the background as the browser glue does.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,9 +36,6 @@ pub fn lengths(files: usize, index: u64, seed: u64) -> Vec<u64> {
 #[derive(Debug)]
 pub struct Outcome {
     pub finished: bool,
-    pub done: usize,
-    pub failed: usize,
-    pub requeued: usize,
     pub pieces: u32,
     pub piece_count: u32,
     pub pending_wants: usize,
@@ -81,14 +78,10 @@ pub fn run(d: DocSite<'_>, seed: u64, limit: Duration) -> Outcome {
     sim.connect(a, b);
     sim.start_prefetch(b);
     let start = sim.now;
-    let finished = sim.run_until(limit, |s| s.nodes[b].prefetch.finished());
+    let finished = sim.run_until(limit, |s| s.holds_site(b));
     let e = sim.engine(b).expect("engine");
-    let p = &sim.nodes[b].prefetch;
     Outcome {
         finished,
-        done: p.done,
-        failed: p.failed,
-        requeued: p.requeued,
         pieces: e.have().count(),
         piece_count: sim.site.piece_count(),
         pending_wants: e.pending_wants(),

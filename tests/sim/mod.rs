@@ -43,8 +43,6 @@ pub(crate) enum Event {
     },
     /// `len` bytes left `from`'s channel buffer towards `to`.
     Drained { from: usize, to: usize, len: u64 },
-    /// `node`'s background fetch may start its next wants.
-    PrefetchNext { node: usize },
     /// `node`'s store read of `piece` is done.
     ReadDone { node: usize, piece: u32 },
 }
@@ -131,7 +129,6 @@ impl Sim {
             origin_overlaps: 0,
             cancelled: BTreeSet::new(),
             origin_active: HashMap::new(),
-            prefetch: Default::default(),
         });
         self.nodes.len() - 1
     }
@@ -265,11 +262,9 @@ impl Sim {
                 if id == 1 {
                     self.nodes[node].done_at = Some(self.now);
                 }
-                self.prefetch_ended(node, id, Ok(()));
             }
-            Output::WantFailed { id, error } => {
+            Output::WantFailed { .. } => {
                 self.nodes[node].want_failed = true;
-                self.prefetch_ended(node, id, Err(error));
             }
             Output::PieceRejected { .. } | Output::Stats(_) => {}
         }
@@ -411,7 +406,6 @@ impl Sim {
 
     fn deliver(&mut self, event: Event) {
         match event {
-            Event::PrefetchNext { node } => self.prefetch_next(node),
             Event::ReadDone { node, piece } => self.read_done(node, piece),
             Event::Drained { from, to, len } => {
                 let left = self.buffered.entry((from, to)).or_default();

@@ -38,8 +38,6 @@ pub struct Node {
     pub(super) cancelled: BTreeSet<u64>,
     /// Pieces `first..end` of each origin request in flight.
     pub(super) origin_active: HashMap<u64, (u64, u64)>,
-    /// The background fetch of the whole site (see `prefetch`).
-    pub prefetch: super::prefetch::Prefetch,
 }
 
 /// Real asset bytes in `piece` (padding excluded).

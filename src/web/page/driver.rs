@@ -20,7 +20,7 @@ use web_sys::{MessageEvent, MessagePort, RtcDataChannel, RtcPeerConnection};
 use super::peers::PeerLink;
 use super::stats::{self, PageStats};
 use super::wants;
-use crate::engine::{Background, Engine, Input, Output, PeerKey, Time, WantId};
+use crate::engine::{Engine, Input, Output, PeerKey, Time, WantId};
 use crate::manifest::VerifiedManifest;
 use crate::web::global::now_ms;
 use crate::web::listener::Listener;
@@ -36,14 +36,9 @@ pub struct Driver {
     pub scope: String,
     pub peers: SortedMap<PeerKey, PeerLink>,
     next_peer: PeerKey,
-    /// Engine want -> (the worker's request id, or none for our prefetch).
-    pub(super) wants: SortedMap<WantId, Option<f64>>,
+    /// Engine want -> the worker's request id.
+    pub(super) wants: SortedMap<WantId, f64>,
     pub(super) next_want: WantId,
-    /// The background fetch of the whole site, so this visitor can serve
-    /// it to later ones.
-    pub(super) background: Background,
-    /// The background fetching has begun (it starts once at most).
-    pub(super) prefetch_started: bool,
     pub(super) worker_port: Option<MessagePort>,
     pub(super) _port_listener: Option<Listener>,
     /// Cache Storage writes since a want last finished, and the promise
@@ -63,8 +58,6 @@ impl Driver {
         store: Rc<PieceStore>,
         scope: String,
     ) -> Driver {
-        let lengths: Vec<u64> = manifest.assets.iter().map(|a| a.length).collect();
-        let background = Background::new(&lengths);
         Driver {
             engine,
             manifest,
@@ -74,8 +67,6 @@ impl Driver {
             next_peer: 1,
             wants: SortedMap::new(),
             next_want: 1,
-            background,
-            prefetch_started: false,
             worker_port: None,
             _port_listener: None,
             writes: Vec::new(),
@@ -105,15 +96,6 @@ pub fn input(shared: &Shared, input: Input<'_>) {
         act(shared, output);
     }
     arm_timer(shared);
-    // A peer with pieces we lack: fetch the rest of the site now, from it
-    // (the start timer is for swarms where nobody has anything yet).
-    let start = {
-        let driver = shared.borrow();
-        !driver.prefetch_started && driver.engine.useful_peer_count() > 0
-    };
-    if start {
-        super::wants::start_prefetch(shared);
-    }
 }
 
 fn act(shared: &Shared, output: Output) {

@@ -22,14 +22,8 @@ use web_sys::{MessageChannel, MessageEvent};
 use super::context::Context;
 use super::js::{error, resolve, JsResult};
 use super::listener::Listener;
-use crate::engine::{Config, Engine, Input};
+use crate::engine::{Config, Engine, Input, DEFAULT_BACKGROUND_BUDGET};
 use driver::Shared;
-
-/// How long after start the leader begins fetching the rest of the site
-/// at the latest: it begins sooner once a peer says it has pieces we lack
-/// (driver.rs), but when nobody has anything yet (a flash crowd) the wait
-/// lets the visitors find each other and split the origin's work.
-const PREFETCH_DELAY_MS: f64 = 5_000.0;
 
 /// How long the first requests wait for the tracker's first reply before
 /// going to the origin (a reply that knows of nobody else ends the wait;
@@ -46,8 +40,11 @@ pub struct Controller {
 
 /// Page options (all optional but `scope` and `manifest`, the text of
 /// `peercdn.json` as page.js fetched it): `{scope, manifest, trackers:
-/// [url], iceServers: [RTCIceServer], maxPeers, upload, uploadRate}`
-/// (`uploadRate` in bytes per second).
+/// [url], iceServers: [RTCIceServer], maxPeers, upload, uploadRate,
+/// background}` (`uploadRate` in bytes per second; `background`: the
+/// bytes a visitor's store is filled to from peers in the background).
+/// A visitor who does not upload fetches nothing in the background: it
+/// would be of use to nobody else, and it costs the visitor.
 struct Options {
     scope: String,
     manifest: String,
@@ -56,6 +53,7 @@ struct Options {
     max_peers: usize,
     upload: bool,
     upload_rate: Option<u64>,
+    background_budget: u64,
 }
 
 fn read_options(options: &JsValue) -> JsResult<Options> {
@@ -70,6 +68,11 @@ fn read_options(options: &JsValue) -> JsResult<Options> {
         .dyn_into::<Array>()
         .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
         .unwrap_or_default();
+    let upload = get("upload").as_bool().unwrap_or(true) && !metered_connection();
+    let background_budget = get("background")
+        .as_f64()
+        .filter(|n| *n >= 0.0)
+        .map_or(DEFAULT_BACKGROUND_BUDGET, |n| n as u64);
     Ok(Options {
         scope,
         manifest,
@@ -78,7 +81,8 @@ fn read_options(options: &JsValue) -> JsResult<Options> {
         max_peers: get("maxPeers")
             .as_f64()
             .map_or(20, |n| n.clamp(1.0, 100.0) as usize),
-        upload: get("upload").as_bool().unwrap_or(true) && !metered_connection(),
+        upload,
+        background_budget: if upload { background_budget } else { 0 },
         // At least one block per second, so a peer's request can complete.
         upload_rate: get("uploadRate")
             .as_f64()
@@ -113,6 +117,7 @@ impl Controller {
             max_peers: options.max_peers,
             leech_only: !options.upload,
             upload_rate: options.upload_rate,
+            background_budget: options.background_budget,
             ..Config::default()
         };
         let peer_id = peer_id();
@@ -157,15 +162,8 @@ impl Controller {
             };
             trackers.push(tracker::start(tracker_options, driver.clone()));
         }
-        // Background fetching waits for the tracker to find peers: the
-        // engine takes what no connected peer has from the origin at once.
-        let weak = Rc::downgrade(&driver);
-        wasm_bindgen_futures::spawn_local(async move {
-            super::timer::sleep(PREFETCH_DELAY_MS).await;
-            if let Some(driver) = weak.upgrade() {
-                wants::start_prefetch(&driver);
-            }
-        });
+        // From peers only, within the budget: nothing the origin pays for.
+        driver::input(&driver, Input::FetchSiteFromPeers);
         Ok(Controller {
             driver,
             _worker_listener: worker_listener,

@@ -17,9 +17,7 @@ pub struct PageStats {
 }
 
 /// The counters as a JS object: `{fromPeers, fromOrigin, fromCache,
-/// uploaded, peers, hashFailures, peersBanned, pendingWants,
-/// backgroundFailed}` (assets the background fetch gave up on, each one
-/// also a console warning).
+/// uploaded, peers, hashFailures, peersBanned, pendingWants}`.
 pub fn snapshot(shared: &Shared) -> Object {
     let driver = shared.borrow();
     let engine = driver.engine.stats();
@@ -33,7 +31,6 @@ pub fn snapshot(shared: &Shared) -> Object {
         ("hashFailures", engine.hash_failures),
         ("peersBanned", engine.peers_banned),
         ("pendingWants", driver.engine.pending_wants() as u64),
-        ("backgroundFailed", driver.background.failed()),
     ] {
         let _ = Reflect::set(&out, &key.into(), &(value as f64).into());
     }
