@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/setup.sh
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step prints the seconds the run has taken so far, so a slow step shows.
+started=$SECONDS
+step() { printf '\n== %s (at %d s)\n' "$*" $((SECONDS - started)); }
 
 step "setup"
 ensure_wasm_target
@@ -47,3 +49,4 @@ step "browser tests (Chromium, inside an isolated network namespace)"
 rm -rf target/e2e-runtime && mkdir -p target/e2e-runtime
 bash worker/build.sh target/e2e-runtime
 tests/e2e/lib/netns.sh node --test --test-timeout=300000 tests/e2e/
+step "done"

@@ -1,7 +1,8 @@
 // Benchmark 3 and 4, offload and time to first peer byte, on the demo
 // site (demo/site plus its generated video and download):
-//   sequential  N visitors one after another, each staying open (a seeder)
-//               once it holds the whole site; origin bytes after each;
+//   sequential  N visitors one after another, each viewing every asset of
+//               the site and staying open (a seeder) once it holds it all;
+//               origin bytes after each;
 //   crowd       M visitors arriving at once on a fresh origin, `crowdRuns`
 //               times (each on a fresh origin and browser); the run with
 //               the median origin bytes is reported, with every run's
@@ -102,14 +103,21 @@ async function runCrowd ({ origin, browser }, n, manifest, siteBytes, assets) {
 }
 
 /**
- * A new visitor opens the demo and stays until its Cache Storage holds
- * every piece (the leader's counters miss pieces its worker fetched
+ * A new visitor opens the demo, views every asset of it (its page fetches
+ * them all at once through the worker: a visitor's browser takes from the
+ * origin only what its pages ask for), and stays until its Cache Storage
+ * holds every piece (the leader's counters miss pieces its worker fetched
  * itself), or until `deadlineMs`: then it is reported incomplete.
  */
 async function visit (browser, origin, manifest, label, deadlineMs) {
   const { page } = await newVisitor(browser, firstPeerHook)
   await page.goto(origin.url)
   await waitInPage(page, () => !!window.peercdn && !!navigator.serviceWorker.controller, undefined, 60000)
+  await page.evaluate(() => {
+    window.__viewing = fetch('peercdn.json').then((r) => r.json())
+      .then((m) => Promise.all(m.assets.map((a) => fetch(a.path).then((r) => r.arrayBuffer()))))
+      .catch((e) => console.error('viewing the site failed', e))
+  })
   const want = { cache: 'peercdn-' + manifest.info_hash, pieces: manifest.pieces.length }
   const deadline = Date.now() + deadlineMs
   let logged = Date.now()

@@ -15,7 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { launchPersistentVisitor } from './lib/browser.mjs'
 import { BIN, ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { fetchInPage, peerPage, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { fetchInPage, peerPage, pseudoRandomBytes, sha256, viewWholeSite, waitInPage, writeFile } from './lib/site.mjs'
 
 const DOWNLOAD = pseudoRandomBytes(5 * 1024 * 1024 + 99, 23)
 const IMAGES = ['grid.svg', 'rings.svg', 'waves.svg']
@@ -57,7 +57,7 @@ function startHangingOrigin (dir, port) {
   })))
 }
 
-/** The first visit: the leader fetches the whole site into Cache Storage. */
+/** The first visit views the whole site, so Cache Storage holds all of it. */
 async function firstVisit (dir, profile) {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'peercdn.json'), 'utf8'))
   const origin = await startOrigin(dir)
@@ -66,12 +66,7 @@ async function firstVisit (dir, profile) {
     const page = await context.newPage()
     await page.goto(origin.url + 'visitor.html')
     assert.equal(await page.evaluate(() => window.leading), true)
-    await waitInPage(page, async (pieces) => {
-      const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
-      if (names.length !== 1) return false
-      const cache = await caches.open(names[0])
-      return (await cache.keys()).length >= pieces
-    }, manifest.pieces.length, 120000)
+    await viewWholeSite(page)
     // The worker's last good wasm and manifest, kept as it started.
     await waitInPage(page, async () => (await (await caches.open('peercdn:runtime')).keys()).length >= 2)
   } finally {

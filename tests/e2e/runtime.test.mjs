@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { launchBrowser, launchPersistentVisitor } from './lib/browser.mjs'
 import { BIN, ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, viewWholeSite, waitInPage, writeFile } from './lib/site.mjs'
 
 const ASSET = pseudoRandomBytes(2 * 1024 * 1024 + 99, 23)
 
@@ -137,14 +137,7 @@ browserTest('after one visit, offline, every manifest asset still loads', async 
     const page = await context.newPage()
     await page.goto(origin.url + 'visitor.html')
     assert.equal(await page.evaluate(() => window.leading), true)
-    // The leader fetches the rest of the site in the background: wait until
-    // Cache Storage holds every piece of the manifest.
-    await waitInPage(page, async (pieces) => {
-      const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
-      if (names.length !== 1) return false
-      const cache = await caches.open(names[0])
-      return (await cache.keys()).length >= pieces
-    }, manifest.pieces.length, 120000)
+    await viewWholeSite(page)
     await context.setOffline(true)
     await page.reload()
     assert.equal(await page.evaluate(() => window.controlled), true)

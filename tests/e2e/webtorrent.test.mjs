@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, waitInPage, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, pseudoRandomBytes, sha256, viewWholeSite, waitInPage, writeFile } from './lib/site.mjs'
 
 const ASSET = pseudoRandomBytes(3 * 1024 * 1024 + 31, 17)
 
@@ -75,20 +75,16 @@ function webTorrentSite () {
 browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another', async () => {
   const site = webTorrentSite()
   const manifest = JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8'))
-  const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
   const origin = await startOrigin(site)
   const announce = origin.url.replace(/^http/, 'ws') + 'announce'
   const browser = await launchBrowser()
   try {
-    // A: a peercdn visitor that ends up with the whole site.
+    // A: a peercdn visitor that viewed the whole site.
     const contextA = await browser.newContext()
     const a = await contextA.newPage()
     await a.goto(origin.url + 'visitor.html')
     assert.equal(await a.evaluate(() => window.leading), true)
-    await waitInPage(a, (n) => {
-      const s = window.peercdn.stats()
-      return s.fromOrigin + s.fromPeers >= n
-    }, siteBytes, 120000)
+    await viewWholeSite(a)
 
     // W: stock WebTorrent, peers only (our torrent has no web seed).
     const w = await (await browser.newContext()).newPage()
@@ -117,17 +113,13 @@ browserTest('WebTorrent downloads from a peercdn visitor, and seeds to another',
 browserTest('WebTorrent joins by magnet link only: metadata and every file from a peercdn visitor', async () => {
   const site = webTorrentSite()
   const manifest = JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8'))
-  const siteBytes = manifest.assets.reduce((sum, a) => sum + a.length, 0)
   const origin = await startOrigin(site)
   const announce = origin.url.replace(/^http/, 'ws') + 'announce'
   const browser = await launchBrowser()
   try {
     const a = await (await browser.newContext()).newPage()
     await openVisitor(a, origin.url + 'visitor.html')
-    await waitInPage(a, (n) => {
-      const s = window.peercdn.stats()
-      return s.fromOrigin + s.fromPeers >= n
-    }, siteBytes, 120000)
+    await viewWholeSite(a)
 
     const w = await (await browser.newContext()).newPage()
     await w.goto(origin.url + 'webtorrent.html')

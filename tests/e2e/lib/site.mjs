@@ -95,3 +95,24 @@ export async function waitInPage (page, check, arg, ms = 30000) {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+/**
+ * The visitor views the whole site: its page fetches every asset of the
+ * manifest through the worker (a visitor's browser fetches from the origin
+ * only what its pages ask for), then waits until Cache Storage holds every
+ * piece. Returns the manifest.
+ */
+export async function viewWholeSite (page, ms = 120000) {
+  const manifest = await page.evaluate(async () => {
+    // Only requests of a controlled page reach the worker.
+    if (window.controlled) await window.controlled
+    const manifest = await (await fetch('peercdn.json')).json()
+    for (const asset of manifest.assets) await (await fetch(asset.path)).arrayBuffer()
+    return manifest
+  })
+  await waitInPage(page, async (pieces) => {
+    const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
+    return names.length === 1 && (await (await caches.open(names[0])).keys()).length >= pieces
+  }, manifest.pieces.length, ms)
+  return manifest
+}
