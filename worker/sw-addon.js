@@ -11,6 +11,12 @@
 // the network within a deadline, else from the last copy that worked
 // (Cache Storage), so the site opens after a browser restart with the
 // origin down; a manifest that comes late replaces the old one at once.
+//
+// Navigations to a manifest page are answered from peercdn (the cache,
+// then peers) once one conditional request for peercdn.json says the
+// manifest served is current (a 304); a new manifest (a deploy) is adopted
+// and that navigation goes to the network, so the new page shows at once;
+// with the origin unreachable, peercdn's copy.
 /* global wasm_bindgen */
 // In a function scope: the host worker's own globals never meet ours.
 (() => {
@@ -56,8 +62,13 @@
 
   importScripts(runtimeUrl('peercdn.js'))
   const wasmReady = networkFirst(runtimeUrl('peercdn_bg.wasm'), (r) => wasm_bindgen({ module_or_path: r }))
+  const manifestUrl = new URL('peercdn.json', peercdnScope).href
+  // The ETag of the manifest each worker was made of: what a navigation
+  // revalidates against.
+  const manifestTags = new WeakMap()
   const startWorker = (r) =>
     Promise.all([wasmReady, r.text()]).then(([, text]) => wasm_bindgen.Worker.load(peercdnScope, text))
+      .then((w) => { manifestTags.set(w, r.headers.get('ETag')); return w })
   let peercdnWorker = null
   // Serve the manifest `w` was made of, unless that one is already served.
   const adopt = (w) => {
@@ -77,9 +88,31 @@
   }
   // A late manifest may be adopted before the last good copy is ready:
   // then the late one stays.
-  const peercdnReady = networkFirst(new URL('peercdn.json', peercdnScope).href, startWorker, adopt)
+  const peercdnReady = networkFirst(manifestUrl, startWorker, adopt)
     .then((w) => peercdnWorker ? (w.free(), peercdnWorker) : adopt(w))
   peercdnReady.catch((err) => console.warn('peercdn: disabled;', err))
+
+  // Whether `w` still serves the site's manifest, by one conditional
+  // request: true on a 304 (or the same ETag), and when the origin cannot
+  // be reached within DEADLINE_MS (offline: peercdn's copy is all there
+  // is). A new manifest is kept and adopted (within DEADLINE_MS), and false.
+  async function manifestCurrent (w) {
+    const tag = manifestTags.get(w)
+    if (!tag) return false // nothing to revalidate against: the network answers
+    const network = fetch(manifestUrl, { cache: 'no-store', headers: { 'If-None-Match': tag } })
+    const r = await Promise.race([network, after(DEADLINE_MS)]).catch(() => undefined)
+    if (!r || r.status === 304 || r.headers.get('ETag') === tag) return true
+    if (!r.ok) return false
+    const adopted = startWorker(r.clone()).then((next) => { keep(manifestUrl, r); adopt(next) })
+    await Promise.race([adopted, after(DEADLINE_MS)]).catch((err) => console.warn('peercdn: a new manifest failed;', err))
+    return false
+  }
+
+  // A navigation to one of `w`'s pages: peercdn's copy while the manifest
+  // is current, else the network's (and peercdn's copy if that fails).
+  const navigation = (w, event) => manifestCurrent(w).then((current) => current
+    ? w.handleFetch(event)
+    : fetch(event.request).catch((err) => (peercdnWorker.handleFetch(event) || Promise.reject(err))))
 
   // The leader tab (peers) hands over a port to fetch pieces through.
   self.addEventListener('message', (event) => {
@@ -102,7 +135,9 @@
       // worker left it unanswered and the origin refused connections,
       // Chromium kept the navigation pending (30 s and more, until closed).
       const answer = peercdnWorker
-        ? peercdnWorker.handleFetch(event)
+        ? request.mode === 'navigate' && ours
+          ? peercdnWorker.isPage(request.url) ? navigation(peercdnWorker, event) : undefined
+          : peercdnWorker.handleFetch(event)
         : !ours
             ? undefined
             : request.mode === 'navigate'

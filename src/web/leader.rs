@@ -9,9 +9,11 @@
 //! ```text
 //! worker -> leader  {t: "want", id, asset, start, end, ms}   (inclusive bytes, deadline in ms)
 //! leader -> worker  {t: "done", id, ok}
-//! worker -> leader  {t: "served", cache, origin}   (bytes the worker answered
-//!                                                   from Cache Storage and
-//!                                                   the origin by itself)
+//! worker -> leader  {t: "served", cache, origin, stored}
+//!                   (bytes the worker answered from Cache Storage and the
+//!                   origin by itself; the pieces it fetched from the origin
+//!                   and wrote, which the leader checks in the store and
+//!                   then offers its peers)
 //! ```
 //! Invariant: every pending want is settled exactly once: by `done`, by its
 //! deadline, or when the port is replaced. A want made before the first
@@ -85,16 +87,19 @@ impl LeaderLink {
     }
 
     /// Tells the leader (if any) how many bytes a response took from Cache
-    /// Storage and from the origin without it, for the dashboard.
-    pub fn report_served(&self, cache: u64, origin: u64) {
-        if cache == 0 && origin == 0 {
+    /// Storage and from the origin without it, for the dashboard, and
+    /// which pieces it fetched from the origin and stored.
+    pub fn report_served(&self, cache: u64, origin: u64, stored: &[u64]) {
+        if cache == 0 && origin == 0 && stored.is_empty() {
             return;
         }
         let message = Object::new();
+        let pieces: js_sys::Array = stored.iter().map(|&p| JsValue::from(p as f64)).collect();
         for (key, value) in [
             ("t", JsValue::from("served")),
             ("cache", JsValue::from(cache as f64)),
             ("origin", JsValue::from(origin as f64)),
+            ("stored", pieces.into()),
         ] {
             let _ = Reflect::set(&message, &key.into(), &value);
         }

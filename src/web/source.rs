@@ -12,7 +12,10 @@
 //!
 //! When the stream ends, the bytes it took from Cache Storage and from the
 //! origin itself are reported to the leader tab for its dashboard counters
-//! (bytes that came through the leader are counted there already).
+//! (bytes that came through the leader are counted there already), with
+//! the pieces it took from the origin and wrote, which the leader then
+//! offers its peers (else they would stay unknown to the swarm until the
+//! next leader starts: peercdn's own files always are).
 //!
 //! Invariant: every byte enqueued belongs to a piece that matched its hash.
 
@@ -77,6 +80,9 @@ struct State {
     /// origin requests.
     from_cache: u64,
     from_origin: u64,
+    /// Pieces this worker fetched from the origin itself and wrote: the
+    /// leader is told, so that its peers can have them too.
+    kept: Vec<u64>,
     writes: Vec<Promise>,
     finish: Option<Function>,
 }
@@ -99,6 +105,7 @@ impl AssetSource {
             from_leader: None,
             from_cache: 0,
             from_origin: 0,
+            kept: Vec::new(),
             writes: Vec::new(),
             finish,
         };
@@ -180,7 +187,8 @@ async fn finish(state: &Rc<RefCell<State>>) {
     let mut state = state.borrow_mut();
     if let Some(resolve) = state.finish.take() {
         let (cache, origin) = (state.from_cache, state.from_origin);
-        state.context.leader.report_served(cache, origin);
+        let kept = std::mem::take(&mut state.kept);
+        state.context.leader.report_served(cache, origin, &kept);
         let _ = resolve.call0(&JsValue::UNDEFINED);
     }
 }
@@ -210,6 +218,7 @@ async fn piece_bytes(state: &Rc<RefCell<State>>, piece: u64) -> JsResult<(Vec<u8
     for (index, bytes) in pieces {
         let (store, manifest) = (context.store.clone(), context.manifest.clone());
         state.writes.push(keep(store, manifest, index, &bytes));
+        state.kept.push(index);
         if index == piece {
             wanted = Some((bytes, Via::Origin));
         } else {

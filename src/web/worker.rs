@@ -4,9 +4,10 @@
 //! for a same-scope GET of a manifest asset (the bootstrap passes it to
 //! `respondWith`, with a plain `fetch` as the fallback should it reject),
 //! and `undefined` for everything else, which then goes to the network
-//! untouched. Navigations to a manifest page go to the network first, and
-//! only when it fails (offline) are answered from the pieces, so pages stay
-//! fresh online and the site still opens offline.
+//! untouched. A navigation to a manifest page is answered from the pieces
+//! like any asset: the bootstrap (sw-addon.js) asks only once it knows the
+//! manifest it serves is the site's current one (or the origin cannot be
+//! reached), so a deploy's new page is never hidden behind an old copy.
 
 use std::rc::Rc;
 
@@ -16,7 +17,7 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::{FetchEvent, Headers, ReadableStream, Request, RequestMode, Response, ResponseInit};
 
 use super::context::Context;
-use super::js::{error, resolve, JsResult};
+use super::js::{error, JsResult};
 use super::source::AssetSource;
 use super::store::{cache_name, delete_other_swarms};
 use crate::manifest::AssetEntry;
@@ -63,6 +64,13 @@ impl Worker {
         })
     }
 
+    /// Whether a navigation to `url` opens a manifest page (the asset
+    /// itself, or a directory's `index.html`).
+    #[wasm_bindgen(js_name = isPage)]
+    pub fn is_page(&self, url: &str) -> bool {
+        self.context.page_for_url(url).is_some()
+    }
+
     /// The response for `event` if peercdn serves it, else `undefined`.
     #[wasm_bindgen(js_name = handleFetch)]
     pub fn handle_fetch(&self, event: &FetchEvent) -> Option<Promise> {
@@ -75,20 +83,13 @@ impl Worker {
         {
             return None;
         }
-        let navigate = request.mode() == RequestMode::Navigate;
-        let asset = if navigate {
+        let asset = if request.mode() == RequestMode::Navigate {
             self.context.page_for_url(&request.url())?
         } else {
             self.context.asset_for_url(&request.url())?
         };
         let (asset, context, event) = (asset.clone(), self.context.clone(), event.clone());
         Some(future_to_promise(async move {
-            if navigate {
-                let online = resolve::<Response>(super::global::fetch(&request)?, "fetch").await;
-                if let Ok(response) = online {
-                    return Ok(response.into());
-                }
-            }
             let (response, done) = respond(context, &request, asset).await?;
             if let Some(done) = done {
                 event.wait_until(&done)?;

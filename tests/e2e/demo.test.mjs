@@ -3,7 +3,7 @@
 // site (plays the video, downloads the file), then a second visitor's
 // leader gets the large assets from the first in the background, and its
 // dashboard says so.
-import { browserTest } from './lib/trace.mjs'
+import { browserTest, endsWithTest } from './lib/trace.mjs'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
@@ -17,6 +17,7 @@ const LARGE = ['generated/video.mp4', 'generated/download.bin']
 /** Runs the demo command on a free loopback port; resolves with its URL once it serves. */
 function startDemo () {
   const child = spawn('bash', [path.join(ROOT, 'demo/run.sh'), '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  endsWithTest(() => { if (child.exitCode === null) child.kill('SIGTERM') })
   const lines = readline.createInterface({ input: child.stdout })
   const url = new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`demo/run.sh exited with ${code}`)))

@@ -1,5 +1,6 @@
 //! The service worker's wants, answered on its port once their pieces are
-//! in Cache Storage. (The leader's background fetching is the engine's:
+//! in Cache Storage, and the pieces the worker stored itself, offered to
+//! peers. (The leader's background fetching is the engine's:
 //! `Input::FetchSiteFromPeers`.)
 
 use std::rc::Rc;
@@ -50,6 +51,37 @@ fn reply(port: &MessagePort, request: f64, ok: bool) {
     let _ = port.post_message(&message);
 }
 
+/// The worker fetched these pieces from the origin itself and wrote them:
+/// those the store really holds are the engine's to offer its peers. At
+/// most a response's worth is looked at (a run is 4 MiB of pieces).
+fn offer_stored(shared: &Shared, stored: &wasm_bindgen::JsValue) {
+    const MOST: u32 = 4096;
+    let Some(list) = stored.dyn_ref::<js_sys::Array>() else {
+        return;
+    };
+    let pieces: Vec<u32> = (0..list.length().min(MOST))
+        .filter_map(|i| list.get(i).as_f64())
+        .filter(|p| p.fract() == 0.0 && *p >= 0.0 && *p < f64::from(u32::MAX))
+        .map(|p| p as u32)
+        .collect();
+    if pieces.is_empty() {
+        return;
+    }
+    let store = shared.borrow().store.clone();
+    let weak = Rc::downgrade(shared);
+    spawn_local(async move {
+        let mut held = Vec::with_capacity(pieces.len());
+        for p in pieces {
+            if store.has(u64::from(p)).await.unwrap_or(false) {
+                held.push(p);
+            }
+        }
+        if let Some(shared) = weak.upgrade() {
+            input(&shared, Input::StoreHas { pieces: &held });
+        }
+    });
+}
+
 /// A want from the service worker: `{t: "want", id, asset, start, end, ms}`.
 pub fn worker_want(shared: &Shared, request: f64, asset: u32, start: u64, end: u64, ms: f64) {
     let id = {
@@ -89,6 +121,9 @@ pub fn attach_worker(shared: &Shared, port: MessagePort) {
         if kind.as_deref() == Some("served") {
             let bytes = |k| field(k).map_or(0, |n| n.max(0.0) as u64);
             super::stats::served_by_worker(&shared, bytes("cache"), bytes("origin"));
+            if let Ok(stored) = Reflect::get(&data, &"stored".into()) {
+                offer_stored(&shared, &stored);
+            }
         } else if let (Some(id), Some(asset), Some(start), Some(end), Some(ms)) = (
             field("id"),
             field("asset"),

@@ -2,7 +2,7 @@
 // /usr/bin/chromium driven by playwright-core (never a downloaded browser),
 // with the flags that keep it quiet and inside the test network namespace.
 import { chromium } from 'playwright-core'
-import { traceContext, tracing } from './trace.mjs'
+import { endsWithTest, traceContext, tracing } from './trace.mjs'
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -31,6 +31,7 @@ export function assertIsolated () {
 export async function launchBrowser () {
   assertIsolated()
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  endsWithTest(() => browser.close())
   if (!tracing()) return browser
   // Inside a `browserTest`, every visitor is traced (trace.mjs).
   const newContext = browser.newContext.bind(browser)
@@ -49,6 +50,7 @@ export async function launchPersistentVisitor (userDataDir) {
     executablePath: '/usr/bin/chromium',
     args: CHROMIUM_ARGS
   })
+  endsWithTest(() => context.close())
   if (tracing()) await traceContext(context)
   return context
 }

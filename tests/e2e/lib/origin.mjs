@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
+import { endsWithTest } from './trace.mjs'
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..')
 export const BIN = process.env.PEERCDN_BIN || path.join(ROOT, 'target/debug/peercdn')
@@ -36,6 +37,7 @@ function installRuntime (dir) {
 /** Starts `peercdn serve` on `dir`; resolves once it prints its URLs. */
 export async function startOrigin (dir, args = []) {
   const child = spawn(BIN, ['serve', dir, '--addr', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  endsWithTest(() => { if (child.exitCode === null) child.kill('SIGTERM') })
   const lines = readline.createInterface({ input: child.stdout })
   const url = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`peercdn serve exited with ${code}`)))

@@ -11,22 +11,46 @@ import { test } from 'node:test'
 
 let lines = null
 let visitors = 0
+/** What the running test started that must end with it (browsers, servers). */
+let cleanups = []
+
+/**
+ * A test's time limit, below the runner's 300 s per test: past it the test
+ * fails, and the browsers and servers it started are closed, so that its
+ * body ends too. (Cancelled by the runner instead, a test left its browser
+ * open, and the test process, and CI, never ended.)
+ */
+const TEST_LIMIT_MS = 270_000
 
 /** node:test's `test`, printing the trace of the test's visitors if it fails. */
 export function browserTest (name, body) {
   return test(name, async (t) => {
     lines = []
     visitors = 0
+    cleanups = []
     const started = Date.now()
+    let timer
+    const limit = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the test took more than ${TEST_LIMIT_MS} ms`)), TEST_LIMIT_MS)
+    })
     try {
-      await body(t)
+      await Promise.race([body(t), limit])
     } catch (error) {
       console.log(`trace of the failed test (ms since its start):\n${lines.map(({ at, text }) => `  ${at - started} ${text}`).join('\n')}`)
       throw error
     } finally {
+      clearTimeout(timer)
       lines = null
+      const pending = cleanups
+      cleanups = []
+      await Promise.allSettled(pending.map((close) => close()))
     }
   })
+}
+
+/** Inside a `browserTest`: `close` runs when the test ends, however it ends (closing twice is harmless). */
+export function endsWithTest (close) {
+  if (lines !== null) cleanups.push(close)
 }
 
 /** True inside a `browserTest`: visitors launched now are traced. */
