@@ -48,5 +48,7 @@ bash tests/wasm/run.sh
 step "browser tests (Chromium, inside an isolated network namespace)"
 rm -rf target/e2e-runtime && mkdir -p target/e2e-runtime
 bash worker/build.sh target/e2e-runtime
-tests/e2e/lib/netns.sh node --test --test-timeout=300000 tests/e2e/
+# The whole browser suite is bounded too (a test process that never ends,
+# as one with its browser left open did, would hold CI to its limit).
+timeout --kill-after=30 2400 tests/e2e/lib/netns.sh node --test --test-timeout=300000 tests/e2e/
 step "done"
