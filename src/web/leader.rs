@@ -15,10 +15,14 @@
 //!                   and wrote, which the leader checks in the store and
 //!                   then offers its peers)
 //! ```
-//! Invariant: every pending want is settled exactly once: by `done`, by its
-//! deadline, or when the port is replaced. A want made before the first
-//! port, in the worker's first seconds, waits for it (its leader tab is
-//! likely still starting) until its deadline.
+//! Invariant: every pending want is settled exactly once: by `done` or by
+//! its deadline. When a new port comes (the leader tab navigated, and its
+//! next page's leader took over; or another tab became the leader), the
+//! wants still pending are sent again on it: the old port's tab may be gone,
+//! and its messages with it (after an in-tab navigation, a page's requests
+//! went to that dead port and then, failed, to the origin). A want made
+//! before the first port, in the worker's first seconds, waits for it (its
+//! leader tab is likely still starting) until its deadline.
 
 use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
@@ -40,9 +44,9 @@ const LINK_GRACE_MS: f64 = 3_000.0;
 #[derive(Default)]
 pub struct LeaderLink {
     port: RefCell<Option<(MessagePort, Listener)>>,
-    /// Wants made in the grace period before any port: sent when it comes.
-    queued: RefCell<Vec<Object>>,
-    pending: Rc<RefCell<SortedMap<u64, Function>>>,
+    /// Each pending want's message (to send again on a new port) and the
+    /// resolver of its answer.
+    pending: Rc<RefCell<SortedMap<u64, (Object, Function)>>>,
     next_id: Cell<u64>,
 }
 
@@ -64,26 +68,17 @@ impl LeaderLink {
                 .map(|v| v.is_truthy())
                 .unwrap_or(false);
             let resolve = id.and_then(|id| pending.borrow_mut().remove(&(id as u64)));
-            if let Some(resolve) = resolve {
+            if let Some((_, resolve)) = resolve {
                 let _ = resolve.call1(&JsValue::UNDEFINED, &ok.into());
             }
         });
         port.start();
-        for message in self.queued.take() {
-            let _ = port.post_message(&message);
+        // Wants made before any port (in the grace period), and those sent
+        // on a port that is gone.
+        for (message, _) in self.pending.borrow().values() {
+            let _ = port.post_message(message);
         }
-        if self.port.replace(Some((port, listener))).is_some() {
-            self.fail_pending();
-        }
-    }
-
-    fn fail_pending(&self) {
-        let pending: Vec<Function> = std::mem::take(&mut *self.pending.borrow_mut())
-            .into_values()
-            .collect();
-        for resolve in pending {
-            let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::FALSE);
-        }
+        self.port.replace(Some((port, listener)));
     }
 
     /// Tells the leader (if any) how many bytes a response took from Cache
@@ -125,16 +120,14 @@ impl LeaderLink {
             let _ = Reflect::set(&message, &key.into(), &value);
         }
         let pending = self.pending.clone();
+        let kept = message.clone();
         let answered = Promise::new(&mut |resolve, _| {
-            pending.borrow_mut().insert(id, resolve);
+            pending.borrow_mut().insert(id, (kept.clone(), resolve));
         });
+        // Without a port yet, the want waits for one (set_port sends it).
         let sent = match self.port.borrow().as_ref() {
             Some((port, _)) => port.post_message(&message).is_ok(),
-            None if super::global::now_ms() < LINK_GRACE_MS => {
-                self.queued.borrow_mut().push(message);
-                true
-            }
-            None => false,
+            None => super::global::now_ms() < LINK_GRACE_MS,
         };
         if !sent {
             self.pending.borrow_mut().remove(&id);

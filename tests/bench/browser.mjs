@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { assertIsolated } from '../e2e/lib/browser.mjs'
 import { log } from './lib/bench.mjs'
+import { navigation } from './navigation.mjs'
 import { offload } from './offload.mjs'
 import { swCost } from './sw_cost.mjs'
 import { throughput } from './throughput.mjs'
@@ -18,7 +19,8 @@ const only = flags.includes('--only') ? flags[flags.indexOf('--only') + 1].split
 const BENCHES = {
   throughput: () => throughput({ reps: quick ? 1 : 3 }),
   swcost: () => swCost({ loads: quick ? 5 : 20 }),
-  offload: () => offload({ sequential: quick ? 4 : 10, crowd: quick ? 4 : 8, crowdRuns: quick ? 1 : 3 })
+  offload: () => offload({ sequential: quick ? 4 : 10, crowd: quick ? 4 : 8, crowdRuns: quick ? 1 : 3 }),
+  navigation: () => navigation({ pages: quick ? 4 : 10 })
 }
 
 assertIsolated()
