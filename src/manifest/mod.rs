@@ -5,9 +5,9 @@
 //!   ([`torrent`]): BEP 47 padding files so every asset starts on a piece
 //!   boundary ([`layout`]), SHA-1 piece hashes, swarm id = info hash;
 //! - `peercdn.json`, the map the service worker reads ([`site`]): URL path,
-//!   content type, length and position of every asset, the piece hashes,
-//!   and the bencoded info dictionary itself, so a browser can check that
-//!   those hashes really belong to that info hash before trusting them.
+//!   content type and length of every asset, and the bencoded info
+//!   dictionary itself (the piece hashes, once), so a browser can check
+//!   that it really hashes to the info hash before trusting anything.
 //!
 //! Invariant: a [`VerifiedManifest`] exists only when the JSON, the info
 //! dictionary and the info hash all agree; nothing downstream re-checks.
@@ -21,7 +21,7 @@ pub mod torrent;
 pub use layout::{choose_piece_length, PieceLayout};
 pub use memory::{in_memory_site, InMemorySite};
 pub use pieces::PieceSpan;
-pub use site::{AssetEntry, SiteManifest, VerifiedManifest};
+pub use site::{AssetEntry, SiteAsset, SiteManifest, VerifiedManifest};
 pub use torrent::{InfoDict, Torrent, TorrentFile};
 
 use crate::bencode::DecodeError;

@@ -1,21 +1,24 @@
-//! `peercdn.json`: the map from URL paths to positions in the torrent that
-//! the service worker reads, and its verification.
+//! `peercdn.json`: the map from URL paths to files of the torrent that the
+//! service worker reads, and its verification.
 //!
 //! ```json
-//! { "version": 1, "info_hash": "<40 hex>", "name": "site",
-//!   "piece_length": 16384, "total_length": 20000,
-//!   "pieces": ["<40 hex>", ...],
+//! { "version": 2, "info_hash": "<40 hex>", "piece_length": 16384,
 //!   "info": "<base64 of the bencoded info dictionary>",
 //!   "url_list": ["https://example.org/"],            (only with --base-url)
 //!   "assets": [ { "path": "img/a%20b.png", "content_type": "image/png",
-//!                 "length": 1234, "first_piece": 0, "offset": 0 }, ... ] }
+//!                 "length": 1234 }, ... ] }
 //! ```
 //!
+//! Each piece hash is in it once, inside the info dictionary: positions,
+//! the total length and the hashes are derived from that dictionary, never
+//! read beside it (version 1 listed every hash twice, in hex and in the
+//! dictionary, and the positions too: 422 KB for a thousand files).
 //! Asset paths are relative URL paths (see [`crate::url_path`]), sorted,
-//! unique. [`SiteManifest::verify`] is the only way to a
-//! [`VerifiedManifest`]: it re-derives every position and hash from the
-//! info dictionary and checks the info hash, so a manifest that disagrees
-//! with itself is refused instead of half-trusted.
+//! unique, one per non-padding file of the dictionary, in its order.
+//! [`SiteManifest::verify`] is the only way to a [`VerifiedManifest`]: it
+//! checks the info hash, then derives every asset's place from the
+//! dictionary and refuses a manifest whose paths or lengths disagree with
+//! it, instead of half-trusting it.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,23 +27,31 @@ use super::{sha1, InfoDict, ManifestError, Sha1Digest};
 use crate::encoding::{base64_decode, base64_encode, hex_decode, hex_encode, quoted};
 use crate::url_path::encode_components;
 
-pub const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteManifest {
     pub version: u32,
     pub info_hash: String,
-    pub name: String,
     pub piece_length: u64,
-    pub total_length: u64,
-    pub pieces: Vec<String>,
     pub info: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub url_list: Vec<String>,
-    pub assets: Vec<AssetEntry>,
+    pub assets: Vec<SiteAsset>,
 }
 
+/// An asset as `peercdn.json` lists it: what the info dictionary does not
+/// say (its content type), and what a reader wants at a glance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteAsset {
+    pub path: String,
+    pub content_type: String,
+    pub length: u64,
+}
+
+/// A verified asset: its place in the torrent, derived from the info
+/// dictionary.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetEntry {
     pub path: String,
     pub content_type: String,
@@ -80,21 +91,16 @@ impl SiteManifest {
     pub fn new(info: &InfoDict, content_types: &[String], url_list: Vec<String>) -> SiteManifest {
         let assets = asset_placements(info)
             .zip(content_types)
-            .map(|((path, length, offset), content_type)| AssetEntry {
+            .map(|((path, length, _), content_type)| SiteAsset {
                 path,
                 content_type: content_type.clone(),
                 length,
-                first_piece: offset / info.piece_length,
-                offset,
             })
             .collect();
         SiteManifest {
             version: MANIFEST_VERSION,
             info_hash: hex_encode(&info.info_hash()),
-            name: info.name.clone(),
             piece_length: info.piece_length,
-            total_length: info.total_length(),
-            pieces: info.piece_hashes.iter().map(|h| hex_encode(h)).collect(),
             info: base64_encode(&info.to_bencode()),
             url_list,
             assets,
@@ -106,7 +112,10 @@ impl SiteManifest {
         if self.version != MANIFEST_VERSION {
             return Err(ManifestError::invalid(
                 "version",
-                format!("unsupported version {}", self.version),
+                format!(
+                    "unsupported version {} (this is {MANIFEST_VERSION}: run `peercdn build` again)",
+                    self.version
+                ),
             ));
         }
         let info_bytes =
@@ -120,30 +129,24 @@ impl SiteManifest {
             });
         }
         let info = InfoDict::parse(&info_bytes)?;
-        self.check_header(&info)?;
-        self.check_assets(&info)?;
+        self.check_piece_length(&info)?;
+        let assets = self.placed_assets(&info)?;
         Ok(VerifiedManifest {
             info_hash: actual,
             piece_length: info.piece_length,
-            total_length: self.total_length,
+            total_length: info.total_length(),
             piece_hashes: info.piece_hashes,
-            assets: self.assets.clone(),
+            assets,
             url_list: self.url_list.clone(),
             info: info_bytes,
         })
     }
 
-    fn check_header(&self, info: &InfoDict) -> Result<(), ManifestError> {
+    fn check_piece_length(&self, info: &InfoDict) -> Result<(), ManifestError> {
         if !is_valid_piece_length(info.piece_length) {
             return Err(ManifestError::invalid(
                 "piece_length",
                 "not a power of two from 16 KiB to 4 MiB",
-            ));
-        }
-        if self.name != info.name {
-            return Err(ManifestError::mismatch(
-                "name",
-                format!("{} vs {}", quoted(&self.name), quoted(&info.name)),
             ));
         }
         if self.piece_length != info.piece_length {
@@ -152,46 +155,31 @@ impl SiteManifest {
                 self.piece_length.to_string(),
             ));
         }
-        if self.total_length != info.total_length() {
-            return Err(ManifestError::mismatch(
-                "total_length",
-                self.total_length.to_string(),
-            ));
-        }
-        if self.pieces.len() != info.piece_hashes.len() {
-            return Err(ManifestError::mismatch(
-                "pieces",
-                format!("{} hashes", self.pieces.len()),
-            ));
-        }
-        for (i, (text, digest)) in self.pieces.iter().zip(&info.piece_hashes).enumerate() {
-            if parse_digest(text, "pieces")? != *digest {
-                return Err(ManifestError::mismatch("pieces", format!("piece {i}")));
-            }
-        }
         Ok(())
     }
 
-    fn check_assets(&self, info: &InfoDict) -> Result<(), ManifestError> {
+    /// The assets with their places in the torrent, once each agrees with
+    /// its file of the info dictionary.
+    fn placed_assets(&self, info: &InfoDict) -> Result<Vec<AssetEntry>, ManifestError> {
         let mut expected = asset_placements(info);
-        let mut previous: Option<&str> = None;
+        let mut placed: Vec<AssetEntry> = Vec::with_capacity(self.assets.len());
         for asset in &self.assets {
             let Some((path, length, offset)) = expected.next() else {
                 return Err(ManifestError::mismatch("assets", "more assets than files"));
             };
-            if asset.path != path || asset.length != length || asset.offset != offset {
+            if asset.path != path || asset.length != length {
                 return Err(ManifestError::mismatch(
                     "assets",
                     format!("asset {}", quoted(&asset.path)),
                 ));
             }
-            if offset % info.piece_length != 0 || asset.first_piece != offset / info.piece_length {
+            if offset % info.piece_length != 0 {
                 return Err(ManifestError::invalid(
                     "assets",
                     format!("{} is not piece-aligned", quoted(&asset.path)),
                 ));
             }
-            if previous.is_some_and(|p| p >= asset.path.as_str()) {
+            if placed.last().is_some_and(|p| p.path >= asset.path) {
                 return Err(ManifestError::invalid(
                     "assets",
                     "paths not sorted or not unique",
@@ -203,12 +191,18 @@ impl SiteManifest {
                     format!("for {}", quoted(&asset.path)),
                 ));
             }
-            previous = Some(&asset.path);
+            placed.push(AssetEntry {
+                path,
+                content_type: asset.content_type.clone(),
+                length,
+                first_piece: offset / info.piece_length,
+                offset,
+            });
         }
         if expected.next().is_some() {
             return Err(ManifestError::mismatch("assets", "fewer assets than files"));
         }
-        Ok(())
+        Ok(placed)
     }
 }
 
@@ -228,3 +222,7 @@ fn parse_digest(text: &str, field: &'static str) -> Result<Sha1Digest, ManifestE
         .and_then(|bytes| Sha1Digest::try_from(bytes.as_slice()).ok())
         .ok_or_else(|| ManifestError::invalid(field, "not 40 hex digits"))
 }
+
+#[cfg(test)]
+#[path = "site_tests.rs"]
+mod tests;

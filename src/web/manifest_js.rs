@@ -10,7 +10,7 @@
 use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::manifest::{AssetEntry, SiteManifest};
+use crate::manifest::{SiteAsset, SiteManifest};
 
 /// JS numbers are exact integers up to 2^53; anything larger is refused.
 const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -21,10 +21,7 @@ pub fn site_manifest(value: &JsValue) -> Result<SiteManifest, String> {
             .try_into()
             .map_err(|_| "version is too large".to_string())?,
         info_hash: string(value, "info_hash")?,
-        name: string(value, "name")?,
         piece_length: integer(value, "piece_length")?,
-        total_length: integer(value, "total_length")?,
-        pieces: strings(value, "pieces")?,
         info: string(value, "info")?,
         url_list: match field(value, "url_list")? {
             v if v.is_undefined() => Vec::new(),
@@ -32,18 +29,16 @@ pub fn site_manifest(value: &JsValue) -> Result<SiteManifest, String> {
         },
         assets: array(value, "assets")?
             .iter()
-            .map(|asset| asset_entry(&asset))
+            .map(|asset| site_asset(&asset))
             .collect::<Result<_, _>>()?,
     })
 }
 
-fn asset_entry(value: &JsValue) -> Result<AssetEntry, String> {
-    Ok(AssetEntry {
+fn site_asset(value: &JsValue) -> Result<SiteAsset, String> {
+    Ok(SiteAsset {
         path: string(value, "path")?,
         content_type: string(value, "content_type")?,
         length: integer(value, "length")?,
-        first_piece: integer(value, "first_piece")?,
-        offset: integer(value, "offset")?,
     })
 }
 

@@ -18,7 +18,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { ROOT, prepareSite } from '../e2e/lib/origin.mjs'
-import { fetchInPage, sha256, waitInPage } from '../e2e/lib/site.mjs'
+import { fetchInPage, pieceCount, sha256, waitInPage } from '../e2e/lib/site.mjs'
 import { check, log, median, newVisitor, removeSite, withOriginAndBrowser } from './lib/bench.mjs'
 
 const MEDIA = process.env.PEERCDN_DEMO_MEDIA || path.join(ROOT, 'target/demo-media')
@@ -52,7 +52,7 @@ export async function offload ({ sequential, crowd, crowdRuns }) {
   return {
     siteBytes,
     assets: assets.length,
-    pieces: manifest.pieces.length,
+    pieces: pieceCount(manifest),
     pieceLength: manifest.piece_length,
     sequential: { ...seq, ceiling: (sequential - 1) / sequential },
     crowd: flash,
@@ -118,7 +118,7 @@ async function visit (browser, origin, manifest, label, deadlineMs) {
       .then((m) => Promise.all(m.assets.map((a) => fetch(a.path).then((r) => r.arrayBuffer()))))
       .catch((e) => console.error('viewing the site failed', e))
   })
-  const want = { cache: 'peercdn-' + manifest.info_hash, pieces: manifest.pieces.length }
+  const want = { cache: 'peercdn-' + manifest.info_hash, pieces: pieceCount(manifest) }
   const deadline = Date.now() + deadlineMs
   let logged = Date.now()
   for (;;) {

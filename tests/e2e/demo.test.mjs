@@ -10,7 +10,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT } from './lib/origin.mjs'
-import { viewWholeSite, waitInPage } from './lib/site.mjs'
+import { pieceCount, viewWholeSite, waitInPage } from './lib/site.mjs'
 
 const LARGE = ['generated/video.mp4', 'generated/download.bin']
 
@@ -65,7 +65,7 @@ browserTest('the demo command: a second visitor gets the large assets from the f
 
       const b = await (await browser.newContext()).newPage()
       await b.goto(url)
-      await holdsTheSite(b, manifest.pieces.length)
+      await holdsTheSite(b, pieceCount(manifest))
       assert.deepEqual(await originBytes(url), before, 'the origin sent B nothing of the video and the download')
 
       // The dashboard as B sees it (dashboard.js redraws every second).

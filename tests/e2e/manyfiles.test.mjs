@@ -10,7 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, openVisitor, peerPage, pseudoRandomBytes, viewWholeSite, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, openVisitor, peerPage, pieceCount, pseudoRandomBytes, viewWholeSite, writeFile } from './lib/site.mjs'
 
 const FILES = 1000
 const INDEX = 3_600_000
@@ -56,7 +56,7 @@ browserTest('a second visitor fetches a thousand-file site from the first, to th
     writeFile(dir, 'visitor.html', PEER_PAGE)
     writeFile(dir, 'sharer.html', peerPage(`data-background="${256 << 20}"`))
   })
-  const pieces = JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8')).pieces.length
+  const pieces = pieceCount(JSON.parse(fs.readFileSync(path.join(site, 'peercdn.json'), 'utf8')))
   const origin = await startOrigin(site)
   const browser = await launchBrowser()
   try {

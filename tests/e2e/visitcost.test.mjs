@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { launchBrowser } from './lib/browser.mjs'
 import { ROOT, prepareSite, startOrigin } from './lib/origin.mjs'
-import { PEER_PAGE, fetchInPage, openVisitor, peerPage, pseudoRandomBytes, sha256, viewWholeSite, writeFile } from './lib/site.mjs'
+import { PEER_PAGE, fetchInPage, openVisitor, peerPage, pieceCount, pseudoRandomBytes, sha256, viewWholeSite, writeFile } from './lib/site.mjs'
 
 const IMAGE = pseudoRandomBytes(300 * 1024 + 11, 41)
 const VIDEO = pseudoRandomBytes(8 * 1024 * 1024 + 5, 42)
@@ -93,7 +93,7 @@ browserTest('on Save-Data a visitor fetches only what it views, though a peer ho
     // Without Save-Data, a visitor fills its store from A in the background,
     // peercdn's own files too (A's worker fetched those itself, not through
     // its leader, and told the leader).
-    const sharedPieces = manifest.pieces.length
+    const sharedPieces = pieceCount(manifest)
     const c = await (await browser.newContext()).newPage()
     await openVisitor(c, origin.url + 'visitor.html')
     assert.equal((await fetchInPage(c, 'files/download.bin')).sha256, sha256(DOWNLOAD))

@@ -130,7 +130,7 @@ browserTest('WebTorrent joins by magnet link only: metadata and every file from 
     const expected = {}
     for (const asset of manifest.assets) {
       const bytes = fs.readFileSync(path.join(site, ...asset.path.split('/').map(decodeURIComponent)))
-      expected[manifest.name + '/' + asset.path.split('/').map(decodeURIComponent).join('/')] = sha256(bytes)
+      expected[path.basename(site) + '/' + asset.path.split('/').map(decodeURIComponent).join('/')] = sha256(bytes)
     }
     assert.deepEqual(files, expected, 'every file byte-identical')
     assert.equal(await assetBytesServed(origin, manifest), before, 'no asset byte from the origin while WebTorrent downloaded')
