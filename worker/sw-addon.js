@@ -114,12 +114,29 @@
     ? w.handleFetch(event)
     : fetch(event.request).catch((err) => (peercdnWorker.handleFetch(event) || Promise.reject(err))))
 
-  // The leader tab (peers) hands over a port to fetch pieces through.
+  // The leader tab (peers) hands over a port to fetch pieces through. Its
+  // port goes dead without a word when that tab navigates or closes, so
+  // each request peercdn answers checks that the leader's client is still
+  // there (one cheap lookup); if not, the worker waits a little for the
+  // next leader instead of its deadline.
+  let leaderClient = null
   self.addEventListener('message', (event) => {
     if (event.data && event.data.peercdn === 'leader' && event.ports[0]) {
-      peercdnReady.then(() => peercdnWorker.setLeader(event.ports[0]))
+      const client = event.source && event.source.id
+      peercdnReady.then(() => { leaderClient = client; peercdnWorker.setLeader(event.ports[0]) })
     }
   })
+  const leaderThere = () => {
+    const id = leaderClient
+    if (id) {
+      self.clients.get(id).then((client) => {
+        if (!client && leaderClient === id) { leaderClient = null; peercdnWorker && peercdnWorker.leaderGone() }
+      }).catch(() => {})
+    }
+  }
+  // Now, and once more a second later: a navigating tab's old document may
+  // still be there when its next page's first requests come.
+  const checkLeader = () => { leaderThere(); setTimeout(leaderThere, 1000) }
 
   self.peercdn = {
     ready: peercdnReady,
@@ -144,6 +161,7 @@
               ? fetch(request).catch((err) => whenReady().then((answer) => answer || Promise.reject(err)))
               : whenReady().then((answer) => answer || fetch(request))
       if (!answer) return false
+      checkLeader()
       // Whatever goes wrong inside peercdn, the site still gets its bytes.
       event.respondWith(answer.catch(() => fetch(request)))
       event.stopImmediatePropagation()

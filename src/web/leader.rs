@@ -20,7 +20,10 @@
 //! next page's leader took over; or another tab became the leader), the
 //! wants still pending are sent again on it: the old port's tab may be gone,
 //! and its messages with it (after an in-tab navigation, a page's requests
-//! went to that dead port and then, failed, to the origin). A want made
+//! went to that dead port and then, failed, to the origin). Once the
+//! bootstrap sees the leader's tab gone ([`LeaderLink::gone`]), wants wait
+//! at most `REJOIN_MS` for the next port, then fail: a page without peercdn
+//! brings no leader. A want made
 //! before the first port, in the worker's first seconds, waits for it (its
 //! leader tab is likely still starting) until its deadline.
 
@@ -41,44 +44,59 @@ use super::timer::set_timeout;
 /// controls it, before its leader has sent the port.
 const LINK_GRACE_MS: f64 = 3_000.0;
 
+/// How long, once the leader's port closed (its tab navigated or closed),
+/// wants wait for the next leader's port before they fail and go to the
+/// origin. Its next page's leader sent one within a second in the
+/// navigation benchmark; a page without peercdn never sends one.
+const REJOIN_MS: f64 = 2_000.0;
+
+/// Each pending want's message (to send again on a new port) and the
+/// resolver of its answer, by id.
+type Pending = Rc<RefCell<PendingWants>>;
+type PendingWants = SortedMap<u64, (Object, Function)>;
+/// The leader's port, and its message listener.
+type Port = Rc<RefCell<Option<(MessagePort, Listener)>>>;
+
 #[derive(Default)]
 pub struct LeaderLink {
-    port: RefCell<Option<(MessagePort, Listener)>>,
-    /// Each pending want's message (to send again on a new port) and the
-    /// resolver of its answer.
-    pending: Rc<RefCell<SortedMap<u64, (Object, Function)>>>,
+    port: Port,
+    pending: Pending,
+    /// Until when a want without a port waits for one (the grace period
+    /// at start, or [`REJOIN_MS`] after the port closed).
+    waits_until: Rc<Cell<f64>>,
     next_id: Cell<u64>,
 }
 
 impl LeaderLink {
-    /// Uses `port` from now on; wants sent on an older port are settled as
-    /// failed (their leader is gone or was replaced).
+    /// Uses `port` from now on; the wants still pending are sent on it
+    /// (their port's leader may be gone: see the module doc).
     pub fn set_port(&self, port: MessagePort) {
-        let pending = Rc::downgrade(&self.pending);
-        let listener = Listener::new(&port, "message", move |event| {
-            let (Some(pending), Ok(event)) = (pending.upgrade(), event.dyn_into::<MessageEvent>())
-            else {
-                return;
-            };
-            let data = event.data();
-            let id = Reflect::get(&data, &"id".into())
-                .ok()
-                .and_then(|v| v.as_f64());
-            let ok = Reflect::get(&data, &"ok".into())
-                .map(|v| v.is_truthy())
-                .unwrap_or(false);
-            let resolve = id.and_then(|id| pending.borrow_mut().remove(&(id as u64)));
-            if let Some((_, resolve)) = resolve {
-                let _ = resolve.call1(&JsValue::UNDEFINED, &ok.into());
-            }
-        });
+        let answers = answer_listener(&port, Rc::downgrade(&self.pending));
         port.start();
         // Wants made before any port (in the grace period), and those sent
         // on a port that is gone.
         for (message, _) in self.pending.borrow().values() {
             let _ = port.post_message(message);
         }
-        self.port.replace(Some((port, listener)));
+        self.port.replace(Some((port, answers)));
+    }
+
+    /// The leader's tab is gone (the bootstrap saw its client go: its tab
+    /// navigated or closed, and its port went dead without a word): wants
+    /// wait [`REJOIN_MS`] for the next leader's port, then fail.
+    pub fn gone(&self) {
+        if self.port.borrow_mut().take().is_none() {
+            return;
+        }
+        self.waits_until.set(super::global::now_ms() + REJOIN_MS);
+        let (link, pending) = (Rc::downgrade(&self.port), Rc::downgrade(&self.pending));
+        wasm_bindgen_futures::spawn_local(async move {
+            super::timer::sleep(REJOIN_MS).await;
+            let unlinked = link.upgrade().is_some_and(|l| l.borrow().is_none());
+            if let (true, Some(pending)) = (unlinked, pending.upgrade()) {
+                fail_all(&pending);
+            }
+        });
     }
 
     /// Tells the leader (if any) how many bytes a response took from Cache
@@ -125,9 +143,10 @@ impl LeaderLink {
             pending.borrow_mut().insert(id, (kept.clone(), resolve));
         });
         // Without a port yet, the want waits for one (set_port sends it).
+        let now = super::global::now_ms();
         let sent = match self.port.borrow().as_ref() {
             Some((port, _)) => port.post_message(&message).is_ok(),
-            None => super::global::now_ms() < LINK_GRACE_MS,
+            None => now < LINK_GRACE_MS || now < self.waits_until.get(),
         };
         if !sent {
             self.pending.borrow_mut().remove(&id);
@@ -142,5 +161,40 @@ impl LeaderLink {
         let winner = JsFuture::from(Promise::race(&js_sys::Array::of2(&answered, &timeout))).await;
         self.pending.borrow_mut().remove(&id);
         matches!(winner, Ok(v) if v.is_truthy())
+    }
+}
+
+/// Settles the wants answered on `port` (`{t: "done", id, ok}`).
+fn answer_listener(
+    port: &MessagePort,
+    pending: std::rc::Weak<RefCell<SortedMap<u64, (Object, Function)>>>,
+) -> Listener {
+    Listener::new(port, "message", move |event| {
+        let (Some(pending), Ok(event)) = (pending.upgrade(), event.dyn_into::<MessageEvent>())
+        else {
+            return;
+        };
+        let data = event.data();
+        let id = Reflect::get(&data, &"id".into())
+            .ok()
+            .and_then(|v| v.as_f64());
+        let ok = Reflect::get(&data, &"ok".into())
+            .map(|v| v.is_truthy())
+            .unwrap_or(false);
+        let resolve = id.and_then(|id| pending.borrow_mut().remove(&(id as u64)));
+        if let Some((_, resolve)) = resolve {
+            let _ = resolve.call1(&JsValue::UNDEFINED, &ok.into());
+        }
+    })
+}
+
+/// Fails every pending want (its caller then goes to the origin).
+fn fail_all(pending: &RefCell<PendingWants>) {
+    let failed: Vec<Function> = std::mem::take(&mut *pending.borrow_mut())
+        .into_values()
+        .map(|(_, resolve)| resolve)
+        .collect();
+    for resolve in failed {
+        let _ = resolve.call1(&JsValue::UNDEFINED, &JsValue::FALSE);
     }
 }

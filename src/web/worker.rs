@@ -48,6 +48,12 @@ impl Worker {
         self.context.leader.set_port(port);
     }
 
+    /// The leader's tab is gone (sw-addon.js found its client gone).
+    #[wasm_bindgen(js_name = leaderGone)]
+    pub fn leader_gone(&self) {
+        self.context.leader.gone();
+    }
+
     /// The info hash of the swarm this worker serves, in hex.
     #[wasm_bindgen(getter, js_name = infoHash)]
     pub fn info_hash(&self) -> String {

@@ -1,7 +1,14 @@
 // Benchmark 5, a multi-page visit in one tab: a first visitor holds the
 // site; a second visitor opens one page, then follows `pages` links in the
-// same tab (each page loads its own image, then dwells `dwellMs`). Each
-// navigation restarts that tab's leader, so this measures the gap a
+// same tab (each page loads its own image, then dwells `dwellMs`). Twice:
+//   saveData    the second visitor is on Save-Data, so it fetches only
+//               what it views: each page and image from the first visitor,
+//               just after the navigation that restarted its tab's leader;
+//   background  a normal visitor, whose first page's leader fetches the
+//               rest of the site from the first visitor in the background
+//               (the site is within its budget): later pages come from
+//               its own cache.
+// Each navigation restarts that tab's leader, so this measures the gap a
 // navigation makes:
 //   time to first peer byte  from the navigation's start to the new
 //                            leader's first `peercdn:stats` counting a
@@ -24,7 +31,7 @@ const IMAGE_BYTES = 400 * 1024
 function pageHtml (i) {
   const words = []
   for (let k = 0; words.length * 10 < 150 * 1024; k++) words.push(`w${(k * 7919 + i) % 99991}`)
-  return `${peerPage()}\n<h1>page ${i}</h1><img src="../img/i${i}.bin"><p>${words.join(' ')}</p>\n`
+  return `${peerPage()}\n<h1>page ${i}</h1><img src="img/i${i}.bin"><p>${words.join(' ')}</p>\n`
 }
 
 /** Init script: the first verified peer piece of this document, in ms since its navigation started. */
@@ -40,46 +47,56 @@ export async function navigation ({ pages, dwellMs = 1000 }) {
   const site = prepareSite(path.join(ROOT, 'tests/fixtures/site'), (dir) => {
     writeFile(dir, 'visitor.html', PEER_PAGE)
     for (let i = 0; i < pages; i++) {
-      files[`pages/p${i}.html`] = Buffer.from(pageHtml(i))
+      files[`p${i}.html`] = Buffer.from(pageHtml(i))
       files[`img/i${i}.bin`] = pseudoRandomBytes(IMAGE_BYTES + i, 500 + i)
     }
     for (const [file, bytes] of Object.entries(files)) writeFile(dir, file, bytes)
   })
   try {
-    const peercdn = await withOriginAndBrowser(site, (env) => visitWithPeercdn(env, pages, dwellMs, files))
+    const variants = {}
+    for (const saveData of [true, false]) {
+      const visit = await withOriginAndBrowser(site, (env) => visitWithPeercdn(env, pages, dwellMs, files, saveData))
+      const firstPeer = visit.navigations.map((n) => n.firstPeerByteMs).filter((ms) => ms !== null)
+      variants[saveData ? 'saveData' : 'background'] = {
+        ...visit,
+        firstPeerByte: { medianMs: firstPeer.length ? median(firstPeer) : null, navigationsWithPeerBytes: firstPeer.length },
+        loadMs: median(visit.navigations.map((n) => n.loadMs))
+      }
+    }
     const baseline = await withOriginAndBrowser(site, (env) => visitWithoutWorker(env, pages, dwellMs))
-    const firstPeer = peercdn.navigations.map((n) => n.firstPeerByteMs).filter((ms) => ms !== null)
     return {
       pages,
       dwellMs,
-      navigations: peercdn.navigations,
-      originBytes: peercdn.originBytes,
       viewedBytes: Object.values(files).reduce((sum, b) => sum + b.length, 0),
-      firstPeerByte: { medianMs: firstPeer.length ? median(firstPeer) : null, withPeerByte: firstPeer.length },
-      loadMs: { peercdn: median(peercdn.navigations.map((n) => n.loadMs)), baseline: median(baseline) }
+      ...variants,
+      baselineLoadMs: median(baseline)
     }
   } finally {
     removeSite(site)
   }
 }
 
-async function visitWithPeercdn ({ origin, browser }, pages, dwellMs, files) {
+async function visitWithPeercdn ({ origin, browser }, pages, dwellMs, files, saveData) {
   const seeder = (await newVisitor(browser)).page
   await openVisitor(seeder, origin.url + 'visitor.html')
   await viewWholeSite(seeder)
-  const { page } = await newVisitor(browser, firstPeerHook)
+  const { context, page } = await newVisitor(browser, firstPeerHook)
+  if (saveData) {
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('Emulation.setDataSaverOverride', { dataSaverEnabled: true })
+  }
   await openVisitor(page, origin.url + 'visitor.html')
   await waitInPage(page, () => window.peercdn.stats().peers >= 1)
   const before = await viewedFromOrigin(origin, files)
   const navigations = []
   for (let i = 0; i < pages; i++) {
-    const response = await page.goto(origin.url + `pages/p${i}.html`, { waitUntil: 'load' })
-    check(sha256(await response.body()) === sha256(files[`pages/p${i}.html`]), `page ${i}`)
+    const response = await page.goto(origin.url + `p${i}.html`, { waitUntil: 'load' })
+    check(sha256(await response.body()) === sha256(files[`p${i}.html`]), `page ${i}`)
     const image = await page.evaluate(async (url) => {
       const bytes = await (await fetch(url)).arrayBuffer() // from Cache Storage now: the page loaded it
       const digest = await crypto.subtle.digest('SHA-256', bytes)
       return [...new Uint8Array(digest)].map((x) => x.toString(16).padStart(2, '0')).join('')
-    }, `../img/i${i}.bin`)
+    }, `img/i${i}.bin`)
     check(image === sha256(files[`img/i${i}.bin`]), `image ${i}`)
     await page.waitForTimeout(dwellMs)
     const timing = await page.evaluate(() => ({
@@ -87,7 +104,7 @@ async function visitWithPeercdn ({ origin, browser }, pages, dwellMs, files) {
       firstPeerByteMs: window.__firstPeerByte
     }))
     navigations.push({ page: i, ...timing, fromServiceWorker: response.fromServiceWorker() })
-    log(`navigation ${i}: load ${timing.loadMs.toFixed(0)} ms, first peer byte ${timing.firstPeerByteMs?.toFixed(0) ?? 'none'}`)
+    log(`${saveData ? 'Save-Data' : 'background'} navigation ${i}: load ${timing.loadMs.toFixed(0)} ms, first peer byte ${timing.firstPeerByteMs?.toFixed(0) ?? 'none'}`)
   }
   const originBytes = (await viewedFromOrigin(origin, files)) - before
   return { navigations, originBytes }
@@ -100,7 +117,7 @@ async function visitWithoutWorker ({ origin, browser }, pages, dwellMs) {
   await page.goto(origin.url + 'visitor.html')
   const loads = []
   for (let i = 0; i < pages; i++) {
-    await page.goto(origin.url + `pages/p${i}.html`, { waitUntil: 'load' })
+    await page.goto(origin.url + `p${i}.html`, { waitUntil: 'load' })
     await page.waitForTimeout(dwellMs)
     loads.push(await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd))
   }
