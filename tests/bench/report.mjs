@@ -16,7 +16,7 @@ function readResults () {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null
   }
   const json = (name) => { const text = read(name + '.json'); return text && JSON.parse(text) }
-  return { size: json('size'), throughput: json('throughput'), swcost: json('swcost'), offload: json('offload'), tracker: read('tracker.txt') }
+  return { size: json('size'), throughput: json('throughput'), swcost: json('swcost'), offload: json('offload'), navigation: json('navigation'), tracker: read('tracker.txt') }
 }
 
 /** When the run started: its first result file (the size figures) was written then. */
@@ -39,7 +39,7 @@ function machine () {
 }
 
 function loadNote (r) {
-  const loads = ['throughput', 'swcost', 'offload'].filter((k) => r[k]?.loadAverage)
+  const loads = ['throughput', 'swcost', 'offload', 'navigation'].filter((k) => r[k]?.loadAverage)
     .map((k) => `${k} ${r[k].loadAverage.before.toFixed(1)} → ${r[k].loadAverage.after.toFixed(1)}`)
   if (!loads.length) return ''
   return `\nOne-minute load average before → after each browser benchmark (${os.cpus().length} cores; ` +

@@ -89,6 +89,26 @@ ${rows.join('\n')}
 | ${z.webtorrent.file} (${z.webtorrent.version}) | ${z.webtorrent.raw} | ${z.webtorrent.gzip} |`
 }
 
+function navigation (n) {
+  const rows = (v) => v.navigations.map((x) => `| ${x.page} | ${x.loadMs.toFixed(0)} | ${x.firstPeerByteMs == null ? '—' : x.firstPeerByteMs.toFixed(0)} |`).join('\n')
+  return `## 5b. A multi-page visit in one tab
+
+\`tests/bench/navigation.mjs\`: a first visitor holds a site of ${n.pages} pages (about 150 KiB of text and a 400 KiB image each); a second visitor opens
+one page, then follows ${n.pages} links in the same tab, dwelling ${n.dwellMs} ms on each. Every navigation restarts the tab's leader. On Save-Data
+the second visitor fetches only what it views, so each page's image comes from the first visitor just after the navigation: origin bytes
+${n.saveData.originBytes} of ${n.viewedBytes} viewed. A normal visitor's first leader fetched the rest of the site from the first visitor in the
+background, so its later pages came from its own cache (origin bytes ${n.background.originBytes}). Times from each navigation's start (ms);
+the same visit with service workers blocked loads its pages in ${n.baselineLoadMs.toFixed(0)} ms (median) from the loopback origin.
+
+| Save-Data navigation | load | first peer byte |
+| --- | --- | --- |
+${rows(n.saveData)}
+
+| normal navigation | load | first peer byte |
+| --- | --- | --- |
+${rows(n.background)}`
+}
+
 function tracker (text) {
   return `## 6. Tracker
 
@@ -104,6 +124,7 @@ export function detailSections (r) {
     r.throughput && throughput(r.throughput),
     r.swcost && swCost(r.swcost),
     r.offload && offload(r.offload),
+    r.navigation && navigation(r.navigation),
     r.size && size(r.size),
     r.tracker && tracker(r.tracker)
   ].filter(Boolean)

@@ -82,8 +82,18 @@ function trackerRows (text) {
   ]
 }
 
+function navigationRows (n) {
+  if (!n) return []
+  const s = n.saveData
+  return [
+    row('time to first peer byte after an in-tab navigation (Save-Data visitor)', ms(s.firstPeerByte.medianMs), `median of ${n.pages} navigations`, '—', '≤ 1000 ms', s.firstPeerByte.medianMs != null && s.firstPeerByte.medianMs <= 1000 ? 'met' : 'missed'),
+    row('origin bytes of an in-tab visit of pages a peer holds', mib(s.originBytes), `viewed ${mib(n.viewedBytes)}`, `${(s.originBytes / n.viewedBytes).toFixed(3)}`, '—', ''),
+    row('page load, in-tab navigation (median)', `${ms(s.loadMs)} Save-Data, ${ms(n.background.loadMs)} normal`, `no worker ${ms(n.baselineLoadMs)}`, `${(s.loadMs / n.baselineLoadMs).toFixed(2)}x, ${(n.background.loadMs / n.baselineLoadMs).toFixed(2)}x`, '≤ 1x', verdict(n.background.loadMs / n.baselineLoadMs, 1, false))
+  ]
+}
+
 export function figureRows (r) {
-  return [...throughputRows(r.throughput), ...swCostRows(r.swcost), ...offloadRows(r.offload), ...sizeRows(r.size), ...trackerRows(r.tracker)]
+  return [...throughputRows(r.throughput), ...swCostRows(r.swcost), ...offloadRows(r.offload), ...navigationRows(r.navigation), ...sizeRows(r.size), ...trackerRows(r.tracker)]
 }
 
 export { detailSections } from './details.mjs'
