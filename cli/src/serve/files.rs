@@ -1,14 +1,15 @@
 //! The origin's static files: GET and HEAD with single Range requests,
-//! ETag / Last-Modified validators, the site's content types, and byte
-//! counting for stats.
+//! ETag / Last-Modified validators, the site's content types, and
+//! `Cache-Control: no-cache` for the worker, its runtime and the manifest.
 //!
 //! Invariants: a response only ever reads a file whose canonical path lies
 //! inside the canonical site root with no component starting with `.`
 //! (no `..`, no dotfiles, no symlink out or to a dotfile);
 //! `Service-Worker-Allowed` goes only with the root `sw.js`;
 //! directories are never listed (their `index.html` or 404); a body is
-//! streamed in chunks, never read whole into memory, and every chunk is
-//! counted in [`OriginStats`] as it is handed to the connection.
+//! streamed in chunks, never read whole into memory, and marked with its
+//! file ([`SentFile`]) so that `compress.rs` counts its bytes in
+//! [`OriginStats`] as they leave, compressed or not.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,11 +18,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use peercdn::url_path::{decode_path, encode_components};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
+use super::compress::SentFile;
 use super::stats::OriginStats;
 use crate::content_type;
 use peercdn::range::{self, ByteRange, RangeAnswer};
@@ -80,6 +81,9 @@ impl SiteFiles {
         set(h, header::ETAG, &etag);
         set(h, header::LAST_MODIFIED, &last_modified);
         h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        if must_revalidate(&found.key) {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        }
         if found.key == "/sw.js" {
             // Only the root worker: a site's uploads may hold a file named
             // sw.js too, and this header on it would let it control the
@@ -120,6 +124,9 @@ impl SiteFiles {
         };
         let mut resp = Response::new(body);
         *resp.status_mut() = status;
+        if method != Method::HEAD && span.is_some() {
+            resp.extensions_mut().insert(SentFile(found.key.clone()));
+        }
         let h = resp.headers_mut();
         set(
             h,
@@ -142,19 +149,15 @@ impl SiteFiles {
         resp
     }
 
-    /// Streams `r` of the file, counting each chunk as it leaves.
+    /// Streams `r` of the file (counted as it leaves, after compression:
+    /// `compress.rs`).
     async fn stream(&self, found: &Found, r: ByteRange) -> std::io::Result<Body> {
         let mut file = tokio::fs::File::open(&found.path).await?;
         file.seek(std::io::SeekFrom::Start(r.start)).await?;
         let reader = file.take(r.len());
-        let stats = Arc::clone(&self.stats);
-        let key = found.key.clone();
-        let stream = ReaderStream::with_capacity(reader, CHUNK).inspect(move |chunk| {
-            if let Ok(bytes) = chunk {
-                stats.sent(&key, bytes.len() as u64);
-            }
-        });
-        Ok(Body::from_stream(stream))
+        Ok(Body::from_stream(ReaderStream::with_capacity(
+            reader, CHUNK,
+        )))
     }
 
     async fn find(&self, components: Vec<String>) -> Lookup {
@@ -247,4 +250,11 @@ fn set(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         headers.insert(name, v);
     }
+}
+
+/// The worker, its runtime and the manifest change together at a deploy:
+/// a browser must ask again each time (a 304 while unchanged) rather than
+/// keep an old one beside a new one by heuristic freshness.
+fn must_revalidate(key: &str) -> bool {
+    key == "/sw.js" || key == "/peercdn.json" || key.starts_with("/peercdn/")
 }

@@ -10,6 +10,7 @@
 
 mod args;
 mod client_ip;
+mod compress;
 mod files;
 mod listen;
 mod manifest_check;
@@ -195,7 +196,16 @@ fn router(app: &Arc<App>, with_stats: bool) -> Router {
     if app.tracker.is_some() {
         router = router.route("/announce", get(announce_route));
     }
-    router.fallback(file_route).with_state(Arc::clone(app))
+    // Compression inside, the byte count outside: the stats count what
+    // leaves, compressed or not.
+    router
+        .fallback(file_route)
+        .with_state(Arc::clone(app))
+        .layer(compress::layer())
+        .layer(axum::middleware::map_response_with_state(
+            Arc::clone(&app.stats),
+            compress::count_sent,
+        ))
 }
 
 fn print_banner(app: &App, addr: std::net::SocketAddr, stats: std::net::SocketAddr) {
