@@ -74,6 +74,7 @@ fn manifest() -> &'static VerifiedManifest {
             },
         ];
         let piece_hashes = bytes.chunks(pl as usize).map(sha1).collect();
+        let sha256: Vec<_> = bytes.chunks(pl as usize).map(peercdn::manifest::sha256).collect();
         let info = InfoDict {
             name: "f".into(),
             piece_length: pl,
@@ -81,7 +82,7 @@ fn manifest() -> &'static VerifiedManifest {
             files,
         };
         let types = vec!["x/y".to_string(), "x/y".to_string()];
-        SiteManifest::new(&info, &types, vec![])
+        SiteManifest::new(&info, &types, vec![], &sha256)
             .verify()
             .expect("manifest")
     })

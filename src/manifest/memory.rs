@@ -2,7 +2,7 @@
 //! files on disk: for tests, simulations and tools that have the bytes at
 //! hand rather than in a directory.
 
-use super::{sha1, InfoDict, PieceLayout, SiteManifest, VerifiedManifest};
+use super::{sha1, sha256, InfoDict, PieceLayout, SiteManifest, VerifiedManifest};
 
 pub struct InMemorySite {
     pub info: InfoDict,
@@ -28,17 +28,18 @@ pub fn in_memory_site(
             .get_mut(start..start + content.len())?
             .copy_from_slice(content);
     }
-    let piece_hashes = bytes
-        .chunks(usize::try_from(piece_length).ok()?)
-        .map(sha1)
-        .collect();
+    let pieces = bytes.chunks(usize::try_from(piece_length).ok()?);
+    let piece_hashes = pieces.clone().map(sha1).collect();
+    let piece_sha256: Vec<_> = pieces.map(sha256).collect();
     let paths = assets
         .iter()
         .map(|(p, _, _)| p.split('/').map(str::to_string).collect())
         .collect();
     let info = InfoDict::from_layout(name, paths, &layout, piece_hashes);
     let types: Vec<String> = assets.iter().map(|(_, t, _)| t.to_string()).collect();
-    let manifest = SiteManifest::new(&info, &types, Vec::new()).verify().ok()?;
+    let manifest = SiteManifest::new(&info, &types, Vec::new(), &piece_sha256)
+        .verify()
+        .ok()?;
     Some(InMemorySite {
         info,
         manifest,

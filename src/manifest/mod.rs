@@ -29,6 +29,16 @@ use crate::bencode::DecodeError;
 /// A SHA-1 digest: piece hashes and info hashes.
 pub type Sha1Digest = [u8; 20];
 
+/// A SHA-256 digest: each piece's second hash, in `peercdn.json` only
+/// (SHA-1 collisions are practical for whoever chooses both files).
+pub type Sha256Digest = [u8; 32];
+
+/// SHA-256 of `bytes`, natively (the browser asks crypto.subtle).
+pub fn sha256(bytes: &[u8]) -> Sha256Digest {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
 /// SHA-1 of `bytes`, with the implementation shared by native and wasm.
 pub fn sha1(bytes: &[u8]) -> Sha1Digest {
     sha1_smol::Sha1::from(bytes).digest().bytes()

@@ -4,6 +4,7 @@
 //! ```json
 //! { "version": 2, "info_hash": "<40 hex>", "piece_length": 16384,
 //!   "info": "<base64 of the bencoded info dictionary>",
+//!   "sha256": "<base64 of each piece's SHA-256, one after the other>",
 //!   "url_list": ["https://example.org/"],            (only with --base-url)
 //!   "assets": [ { "path": "img/a%20b.png", "content_type": "image/png",
 //!                 "length": 1234 }, ... ] }
@@ -23,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::layout::is_valid_piece_length;
-use super::{sha1, InfoDict, ManifestError, Sha1Digest};
+use super::{sha1, InfoDict, ManifestError, Sha1Digest, Sha256Digest};
 use crate::encoding::{base64_decode, base64_encode, hex_decode, hex_encode, quoted};
 use crate::url_path::encode_components;
 
@@ -35,6 +36,9 @@ pub struct SiteManifest {
     pub info_hash: String,
     pub piece_length: u64,
     pub info: String,
+    /// Each piece's SHA-256, in base64: checked in the browser beside the
+    /// torrent's SHA-1, which stock clients keep using.
+    pub sha256: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub url_list: Vec<String>,
     pub assets: Vec<SiteAsset>,
@@ -67,6 +71,8 @@ pub struct VerifiedManifest {
     pub piece_length: u64,
     pub total_length: u64,
     pub piece_hashes: Vec<Sha1Digest>,
+    /// One per piece, over the same bytes as its SHA-1 (padding included).
+    pub piece_sha256: Vec<Sha256Digest>,
     /// Sorted by `path`: look assets up with [`VerifiedManifest::asset`].
     pub assets: Vec<AssetEntry>,
     pub url_list: Vec<String>,
@@ -87,8 +93,13 @@ impl VerifiedManifest {
 
 impl SiteManifest {
     /// Derives the manifest from an info dictionary. `content_types` has one
-    /// entry per non-padding file, in order.
-    pub fn new(info: &InfoDict, content_types: &[String], url_list: Vec<String>) -> SiteManifest {
+    /// entry per non-padding file, in order; `sha256` one per piece.
+    pub fn new(
+        info: &InfoDict,
+        content_types: &[String],
+        url_list: Vec<String>,
+        sha256: &[Sha256Digest],
+    ) -> SiteManifest {
         let assets = asset_placements(info)
             .zip(content_types)
             .map(|((path, length, _), content_type)| SiteAsset {
@@ -102,6 +113,7 @@ impl SiteManifest {
             info_hash: hex_encode(&info.info_hash()),
             piece_length: info.piece_length,
             info: base64_encode(&info.to_bencode()),
+            sha256: base64_encode(sha256.concat().as_slice()),
             url_list,
             assets,
         }
@@ -131,15 +143,33 @@ impl SiteManifest {
         let info = InfoDict::parse(&info_bytes)?;
         self.check_piece_length(&info)?;
         let assets = self.placed_assets(&info)?;
+        let piece_sha256 = self.piece_sha256(info.piece_hashes.len())?;
         Ok(VerifiedManifest {
             info_hash: actual,
             piece_length: info.piece_length,
             total_length: info.total_length(),
             piece_hashes: info.piece_hashes,
+            piece_sha256,
             assets,
             url_list: self.url_list.clone(),
             info: info_bytes,
         })
+    }
+
+    /// The SHA-256 digests, exactly one per piece.
+    fn piece_sha256(&self, pieces: usize) -> Result<Vec<Sha256Digest>, ManifestError> {
+        let bytes = base64_decode(&self.sha256)
+            .map_err(|e| ManifestError::invalid("sha256", e.to_string()))?;
+        if bytes.len() != pieces * 32 {
+            return Err(ManifestError::mismatch(
+                "sha256",
+                format!("{} bytes for {pieces} pieces", bytes.len()),
+            ));
+        }
+        Ok(bytes
+            .chunks_exact(32)
+            .filter_map(|d| Sha256Digest::try_from(d).ok())
+            .collect())
     }
 
     fn check_piece_length(&self, info: &InfoDict) -> Result<(), ManifestError> {

@@ -12,7 +12,12 @@ fn site() -> (InfoDict, SiteManifest) {
     ];
     let built = in_memory_site("site", &assets, 16 * 1024).expect("site");
     let types: Vec<String> = assets.iter().map(|(_, t, _)| t.to_string()).collect();
-    let manifest = SiteManifest::new(&built.info, &types, Vec::new());
+    let manifest = SiteManifest::new(
+        &built.info,
+        &types,
+        Vec::new(),
+        &built.manifest.piece_sha256,
+    );
     (built.info, manifest)
 }
 
@@ -41,19 +46,49 @@ fn each_piece_hash_is_in_it_once() {
             "a hash in hex beside the info dictionary"
         );
     }
-    // Beside the dictionary (in base64): the info hash, and a path, a type
-    // and a length per asset.
+    // Beside the dictionary (in base64): the info hash, the SHA-256 list,
+    // and a path, a type and a length per asset.
     assert_eq!(manifest.info.len(), info.to_bencode().len().div_ceil(3) * 4);
+    assert_eq!(
+        manifest.sha256.len(),
+        (info.piece_hashes.len() * 32).div_ceil(3) * 4
+    );
     let per_asset: usize = manifest
         .assets
         .iter()
         .map(|a| a.path.len() + a.content_type.len() + 50)
         .sum();
     assert!(
-        json.len() <= manifest.info.len() + 120 + per_asset,
+        json.len() <= manifest.info.len() + manifest.sha256.len() + 140 + per_asset,
         "{} bytes: {json}",
         json.len()
     );
+}
+
+#[test]
+fn each_piece_has_its_sha256_over_the_bytes_its_sha1_covers() {
+    let (info, manifest) = site();
+    let verified = manifest.verify().unwrap();
+    assert_eq!(verified.piece_sha256.len(), info.piece_hashes.len());
+    // Piece 2 ends a.html (40,000 bytes of 1s): 7,232 bytes, then padding.
+    let mut piece = vec![1u8; 40_000 - 2 * 16384];
+    piece.resize(16384, 0);
+    assert_eq!(verified.piece_sha256[2], crate::manifest::sha256(&piece));
+}
+
+#[test]
+fn a_sha256_list_of_the_wrong_length_is_refused() {
+    let (_, mut manifest) = site();
+    let mut bytes = crate::encoding::base64_decode(&manifest.sha256).unwrap();
+    bytes.truncate(bytes.len() - 32);
+    manifest.sha256 = base64_encode(&bytes);
+    assert!(matches!(
+        manifest.verify(),
+        Err(ManifestError::Mismatch {
+            field: "sha256",
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub fn site_manifest(value: &JsValue) -> Result<SiteManifest, String> {
         info_hash: string(value, "info_hash")?,
         piece_length: integer(value, "piece_length")?,
         info: string(value, "info")?,
+        sha256: string(value, "sha256")?,
         url_list: match field(value, "url_list")? {
             v if v.is_undefined() => Vec::new(),
             _ => strings(value, "url_list")?,

@@ -21,6 +21,7 @@ mod manifest_js;
 mod origin;
 mod page;
 mod quota;
+mod sha256;
 mod source;
 mod store;
 mod timer;

@@ -48,9 +48,11 @@ pub async fn fetch_pieces(
         let data = body
             .get(at..at + span.data_len as usize)
             .ok_or_else(|| error(format!("peercdn: origin sent too few bytes for {url}")))?;
-        if !manifest.piece_matches(piece, data) {
+        if !manifest.piece_matches(piece, data)
+            || !super::sha256::piece_sha256_matches(manifest, piece, data).await?
+        {
             return Err(error(format!(
-                "peercdn: piece {piece} from the origin failed its SHA-1 check"
+                "peercdn: piece {piece} from the origin failed its hash check"
             )));
         }
         pieces.push((piece, data.to_vec()));

@@ -4,9 +4,11 @@
 //! piece under a synthetic same-scope URL (`<scope>__peercdn/piece/<n>`).
 //! Each entry holds only the piece's asset bytes, never its zero padding.
 //! `Cache.put` rejects 206 responses, so entries are plain 200 responses.
-//! Invariant: only bytes that matched their piece hash are put; reads are
-//! checked again (the cache is reachable by any script of the origin), and
-//! an entry that fails is deleted and treated as missing.
+//! Invariant: only bytes that matched their piece's SHA-1 are put; reads
+//! are checked again, SHA-1 and SHA-256 (the cache is reachable by any
+//! script of the origin, and a peer's piece is checked here against the
+//! manifest's SHA-256 before it is ever served or uploaded), and an entry
+//! that fails is deleted and treated as missing.
 //!
 //! Writes go through the storage budget: see [`budget`].
 
@@ -78,7 +80,9 @@ impl PieceStore {
         };
         let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
         let bytes = Uint8Array::new(&buffer).to_vec();
-        if manifest.piece_matches(piece, &bytes) {
+        if manifest.piece_matches(piece, &bytes)
+            && super::sha256::piece_sha256_matches(manifest, piece, &bytes).await?
+        {
             self.touch(piece);
             return Ok(Some(bytes));
         }

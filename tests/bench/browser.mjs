@@ -9,6 +9,7 @@ import { assertIsolated } from '../e2e/lib/browser.mjs'
 import { log } from './lib/bench.mjs'
 import { navigation } from './navigation.mjs'
 import { offload } from './offload.mjs'
+import { sha256Cost } from './sha256_cost.mjs'
 import { swCost } from './sw_cost.mjs'
 import { throughput } from './throughput.mjs'
 
@@ -20,7 +21,8 @@ const BENCHES = {
   throughput: () => throughput({ reps: quick ? 1 : 3 }),
   swcost: () => swCost({ loads: quick ? 5 : 20 }),
   offload: () => offload({ sequential: quick ? 4 : 10, crowd: quick ? 4 : 8, crowdRuns: quick ? 1 : 3 }),
-  navigation: () => navigation({ pages: quick ? 4 : 10 })
+  navigation: () => navigation({ pages: quick ? 4 : 10 }),
+  sha256: () => sha256Cost()
 }
 
 assertIsolated()

@@ -16,7 +16,7 @@ function readResults () {
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null
   }
   const json = (name) => { const text = read(name + '.json'); return text && JSON.parse(text) }
-  return { size: json('size'), throughput: json('throughput'), swcost: json('swcost'), offload: json('offload'), navigation: json('navigation'), tracker: read('tracker.txt') }
+  return { size: json('size'), throughput: json('throughput'), swcost: json('swcost'), offload: json('offload'), navigation: json('navigation'), sha256: json('sha256'), tracker: read('tracker.txt') }
 }
 
 /** When the run started: its first result file (the size figures) was written then. */

@@ -5,7 +5,9 @@
 //! file) that worker threads take from a shared counter. The last piece of a
 //! file that is followed by padding is hashed with the zeros appended, as
 //! BEP 47 defines. SHA-1 comes from the `sha1` crate (SHA-NI where the CPU
-//! has it); a test checks it agrees with the core's `sha1_smol`.
+//! has it); a test checks it agrees with the core's `sha1_smol`. Each piece
+//! also gets its SHA-256 (the `sha2` crate), over the same bytes, for
+//! `peercdn.json`.
 
 use std::fs::File;
 use std::io::ErrorKind;
@@ -16,8 +18,12 @@ use std::sync::mpsc;
 
 use anyhow::{anyhow, Result};
 use peercdn::manifest::layout::Placement;
-use peercdn::manifest::Sha1Digest;
+use peercdn::manifest::{Sha1Digest, Sha256Digest};
 use sha1::{Digest, Sha1};
+use sha2::Sha256;
+
+/// A piece's SHA-1 (the torrent's) and SHA-256 (the manifest's).
+pub type PieceHashes = (Sha1Digest, Sha256Digest);
 
 /// Bytes one job hashes at most (rounded to whole pieces).
 const JOB_BYTES: u64 = 8 * 1024 * 1024;
@@ -42,13 +48,13 @@ pub fn hash_pieces(
     piece_length: u64,
     piece_count: u64,
     on_bytes: &mut dyn FnMut(u64),
-) -> Result<Vec<Sha1Digest>> {
+) -> Result<Vec<PieceHashes>> {
     let jobs = make_jobs(files, piece_length);
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut digests = vec![[0u8; 20]; piece_count as usize];
+    let mut digests = vec![([0u8; 20], [0u8; 32]); piece_count as usize];
     std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = mpsc::channel::<Result<(u64, Vec<Sha1Digest>, u64)>>();
+        let (tx, rx) = mpsc::channel::<Result<(u64, Vec<PieceHashes>, u64)>>();
         for _ in 0..threads {
             let tx = tx.clone();
             let (jobs, next) = (&jobs, &next);
@@ -85,7 +91,7 @@ fn make_jobs(files: &[PlacedFile], piece_length: u64) -> Vec<Job> {
     jobs
 }
 
-type Report = mpsc::Sender<Result<(u64, Vec<Sha1Digest>, u64)>>;
+type Report = mpsc::Sender<Result<(u64, Vec<PieceHashes>, u64)>>;
 
 fn worker(files: &[PlacedFile], jobs: &[Job], next: &AtomicUsize, piece_length: u64, tx: &Report) {
     let mut buffer = vec![0u8; piece_length as usize];
@@ -120,7 +126,7 @@ fn hash_job(
     job: &Job,
     piece_length: u64,
     buffer: &mut [u8],
-) -> Result<(u64, Vec<Sha1Digest>, u64)> {
+) -> Result<(u64, Vec<PieceHashes>, u64)> {
     let placement = &file.placement;
     let mut hashes = Vec::with_capacity(job.count as usize);
     let mut bytes = 0;
@@ -140,7 +146,8 @@ fn hash_job(
         } else {
             data_len
         };
-        hashes.push(Sha1::digest(&buffer[..hashed_len]).into());
+        let hashed = &buffer[..hashed_len];
+        hashes.push((Sha1::digest(hashed).into(), Sha256::digest(hashed).into()));
         bytes += data_len as u64;
     }
     Ok((placement.first_piece + job.first, hashes, bytes))

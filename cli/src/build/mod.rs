@@ -100,15 +100,16 @@ pub fn run(options: BuildOptions) -> Result<Summary> {
         })
         .collect();
     pause_for_tests();
-    let piece_hashes = hash_with_progress(&placed, &layout)?;
+    let hashes = hash_with_progress(&placed, &layout)?;
     check_unchanged(&assets, &placed)?;
+    let (piece_hashes, piece_sha256): (Vec<_>, Vec<_>) = hashes.into_iter().unzip();
     let info = info_dict(&root, &assets, &layout, piece_hashes);
     let url_list: Vec<String> = options.base_url.iter().cloned().collect();
     let content_types: Vec<String> = assets
         .iter()
         .map(|a| content_type::for_path(&a.fs_path))
         .collect();
-    let manifest = SiteManifest::new(&info, &content_types, url_list.clone());
+    let manifest = SiteManifest::new(&info, &content_types, url_list.clone(), &piece_sha256);
     let json = manifest_json(&manifest)?;
     let torrent = Torrent { info, url_list }.to_bytes();
     output::write_all_or_nothing(&out_dir, &[(TORRENT_FILE, &torrent), (JSON_FILE, &json)])?;
@@ -171,7 +172,10 @@ fn pause_for_tests() {
     }
 }
 
-fn hash_with_progress(placed: &[PlacedFile], layout: &PieceLayout) -> Result<Vec<[u8; 20]>> {
+fn hash_with_progress(
+    placed: &[PlacedFile],
+    layout: &PieceLayout,
+) -> Result<Vec<hash::PieceHashes>> {
     let total: u64 = placed.iter().map(|p| p.placement.length).sum();
     // indicatif draws nothing when stderr is not a terminal.
     let bar = ProgressBar::new(total);
