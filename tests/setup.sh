@@ -49,3 +49,15 @@ ensure_wasm_bindgen() {
 ensure_ffmpeg() {
   command -v ffmpeg >/dev/null || { apt-get update -q && apt-get install -y -q ffmpeg; }
 }
+
+# aquatic_ws, for the tracker benchmark only (the strongest WebTorrent
+# tracker to measure against), built from crates.io into the target
+# directory. Not --locked: with its lock file, metrics 0.22.3 fails to
+# build on today's rustc. Prints the binary's path.
+ensure_aquatic_ws() {
+  local root=${CARGO_TARGET_DIR:-$PWD/target}/aquatic
+  if [ ! -x "$root/bin/aquatic_ws" ]; then
+    cargo install aquatic_ws --root "$root" >&2
+  fi
+  echo "$root/bin/aquatic_ws"
+}

@@ -1,14 +1,15 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Tracker benchmark (not a test): announces per second and resident memory
-# per 1,000 peers, `peercdn serve` versus bittorrent-tracker's server, with
-# the same load generator in the same run, in alternating rounds. Prints
-# every round, the per-round ratios and the medians.
+# per 1,000 peers, `peercdn serve` versus bittorrent-tracker's server and
+# aquatic_ws, with the same load generator in the same run, in alternating
+# rounds. Prints every round, the per-round ratios and the medians.
 #
 #   tests/bench/tracker.sh [--peers 2000] [--offers 5] [--swarm-size 50] [--secs 8] [--rounds 5]
 #
 # Needs node, taskset, and `npm ci` done at the repository root. Builds
 # the binaries first (several minutes cold, in their own target
-# directory). About 2.5 minutes once built.
+# directory; aquatic_ws from crates.io, tests/setup.sh). About 4 minutes
+# once built. PEERCDN_BENCH_AQUATIC=0 leaves aquatic_ws out.
 #
 # The server is built with the `native` profile, as for production (see
 # the README): the release profile is tuned for the wasm's size. Set
@@ -26,4 +27,10 @@ CARGO_TARGET_DIR=$server_target \
   cargo build --profile "$profile" -q -p peercdn-cli --manifest-path "$repo/Cargo.toml"
 CARGO_TARGET_DIR=$load_target \
   cargo build --release -q --manifest-path "$repo/tests/bench/tracker-load/Cargo.toml"
-exec "$load_target/release/peercdn-tracker-load" --peercdn "$server_target/$profile/peercdn" --repo "$repo" "$@"
+aquatic=()
+if [ "${PEERCDN_BENCH_AQUATIC:-1}" != 0 ]; then
+  # shellcheck source=../setup.sh
+  . "$repo/tests/setup.sh"
+  aquatic=(--aquatic "$(ensure_aquatic_ws)")
+fi
+exec "$load_target/release/peercdn-tracker-load" --peercdn "$server_target/$profile/peercdn" --repo "$repo" "${aquatic[@]}" "$@"

@@ -67,18 +67,23 @@ function sizeRows (z) {
   return [row('gzip bytes a visitor downloads', kb(z.peercdn.gzip), `WebTorrent ${z.webtorrent.version} bundle ${kb(z.webtorrent.gzip)}`, `${(z.peercdn.gzip / z.webtorrent.gzip).toFixed(2)}x`, '—', '')]
 }
 
-/** tracker.sh's last line: the medians of its per-round ratios. */
-function trackerFigures (text) {
-  const m = text?.match(/median per-round ratios \(ours \/ bittorrent-tracker\): throughput ([\d.]+)x per CPU-second.*?, ([\d.]+)x wall clock; memory per peer ([\d.]+)/)
+/** tracker.sh's medians of its per-round ratios against `against`. */
+function trackerFigures (text, against = 'bittorrent-tracker') {
+  const m = text?.match(new RegExp(`median per-round ratios \\(ours / ${against}\\): throughput ([\\d.]+)x per CPU-second.*?, ([\\d.]+)x wall clock; memory per peer ([\\d.]+)`))
   return m ? { cpu: Number(m[1]), wall: Number(m[2]), memory: Number(m[3]) } : null
 }
 
 function trackerRows (text) {
   const t = trackerFigures(text)
   if (!t) return [row('tracker', 'not run (--skip-tracker)', '', '', '', '')]
+  const a = trackerFigures(text, 'aquatic_ws')
   return [
     row('tracker announces per CPU-second', '', 'bittorrent-tracker server', `${t.cpu.toFixed(2)}x (wall clock ${t.wall.toFixed(2)}x), median of the rounds`, '≥ 5x', verdict(t.cpu, 5, true)),
-    row('tracker memory per peer', '', 'bittorrent-tracker server', t.memory.toFixed(3), '≤ 0.25', verdict(t.memory, 0.25, false))
+    row('tracker memory per peer', '', 'bittorrent-tracker server', t.memory.toFixed(3), '≤ 0.25', verdict(t.memory, 0.25, false)),
+    ...(a
+      ? [row('tracker announces per CPU-second', '', 'aquatic_ws', `${a.cpu.toFixed(2)}x (wall clock ${a.wall.toFixed(2)}x), median of the rounds`, '—', ''),
+          row('tracker memory per peer', '', 'aquatic_ws', a.memory.toFixed(3), '—', '')]
+      : [])
   ]
 }
 

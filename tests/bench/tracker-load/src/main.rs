@@ -1,8 +1,9 @@
 //! Load generator for the tracker benchmark (not a test): opens N WebSocket
-//! peers on loopback that announce with SDP offers, against `peercdn serve`
-//! and against bittorrent-tracker's server, one after the other in one run,
-//! with the same generator; prints announces per second, resident memory
-//! per 1,000 peers, and the ratios.
+//! peers on loopback that announce with SDP offers, against `peercdn serve`,
+//! against bittorrent-tracker's server and, given `--aquatic`, against
+//! aquatic_ws, one after the other in one run, with the same generator;
+//! prints announces per second, resident memory per 1,000 peers, and the
+//! ratios.
 //!
 //! Each server is pinned to CPU 0 and this generator to CPU 1 (taskset), so
 //! neither server gets more than one core. Messages are built with
@@ -18,8 +19,9 @@
 //! Rounds alternate between the servers, so a neighbour's load hits both
 //! alike; [`report`] prints every round, per-round ratios and medians.
 //!
-//! Usage: tracker-load --peercdn <bin> --repo <dir> [--peers 2000]
-//!        [--offers 5] [--swarm-size 50] [--secs 8] [--sdp-bytes 600] [--rounds 5]
+//! Usage: tracker-load --peercdn <bin> --repo <dir> [--aquatic <bin>]
+//!        [--peers 2000] [--offers 5] [--swarm-size 50] [--secs 8]
+//!        [--sdp-bytes 600] [--rounds 5]
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +39,8 @@ use peer::PeerSpec;
 pub struct Options {
     peercdn: String,
     repo: String,
+    /// aquatic_ws's binary, when it is measured too.
+    aquatic: Option<String>,
     peers: usize,
     offers: usize,
     swarm_size: usize,
@@ -81,8 +85,15 @@ async fn main() {
         // Alternating, so a neighbour's load hits both servers alike.
         let ours = run_one("peercdn serve", &opts, ours_command(&opts)).await;
         let reference = run_one("bittorrent-tracker", &opts, reference_command(&opts)).await;
+        let aquatic = match &opts.aquatic {
+            Some(bin) => Some(run_aquatic(bin, &opts).await),
+            None => None,
+        };
         // Each round as it ends, so an interrupted run still tells something.
-        for o in [&ours, &reference] {
+        for o in [Some(&ours), Some(&reference), aquatic.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             eprintln!(
                 "round {}: {}: {:.0} announces/s, {:.0} per CPU-s, {:.0} KiB/1000 peers",
                 rounds.len() + 1,
@@ -92,7 +103,7 @@ async fn main() {
                 o.kib_per_1000()
             );
         }
-        rounds.push((ours, reference));
+        rounds.push((ours, reference, aquatic));
     }
     report::print_table(&opts, &rounds);
     report::print_ratios(&rounds);
@@ -102,6 +113,7 @@ fn parse_args() -> Options {
     let mut o = Options {
         peercdn: String::new(),
         repo: ".".into(),
+        aquatic: None,
         peers: 2000,
         offers: 5,
         swarm_size: 50,
@@ -116,6 +128,7 @@ fn parse_args() -> Options {
         match pair[0].as_str() {
             "--peercdn" => o.peercdn = value.clone(),
             "--repo" => o.repo = value.clone(),
+            "--aquatic" => o.aquatic = Some(value.clone()),
             "--peers" => o.peers = number(),
             "--offers" => o.offers = number(),
             "--swarm-size" => o.swarm_size = number().max(2),
@@ -132,7 +145,7 @@ fn parse_args() -> Options {
 }
 
 fn usage(what: &str) -> ! {
-    eprintln!("tracker-load: bad argument {what}\nusage: tracker-load --peercdn BIN --repo DIR [--peers N] [--offers N] [--swarm-size N] [--secs N] [--sdp-bytes N] [--rounds N]");
+    eprintln!("tracker-load: bad argument {what}\nusage: tracker-load --peercdn BIN --repo DIR [--aquatic BIN] [--peers N] [--offers N] [--swarm-size N] [--secs N] [--sdp-bytes N] [--rounds N]");
     std::process::exit(2)
 }
 
@@ -171,6 +184,59 @@ fn reference_command(o: &Options) -> Command {
     cmd
 }
 
+/// aquatic_ws on a free loopback port, with its own default configuration
+/// (`aquatic_ws -p`) but for the address, pinned to CPU 0 like the others.
+/// It prints no URL: the port is ours to choose, and it is ready once it
+/// accepts a connection.
+async fn run_aquatic(bin: &str, o: &Options) -> Outcome {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let defaults = std::process::Command::new(bin)
+        .arg("-p")
+        .output()
+        .expect("aquatic_ws -p");
+    let config: String = String::from_utf8_lossy(&defaults.stdout)
+        .lines()
+        .map(|line| match line.trim_start().starts_with("address =") {
+            true => format!("address = \"127.0.0.1:{port}\""),
+            false => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = std::env::temp_dir().join(format!("peercdn-bench-aquatic-{port}.toml"));
+    std::fs::write(&path, config).expect("write aquatic_ws config");
+    let mut cmd = Command::new("taskset");
+    cmd.args(["-c", "0", bin, "-c"]).arg(&path);
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start aquatic_ws");
+    let ready = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < ready,
+            "aquatic_ws did not listen on {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let outcome = measure(
+        "aquatic_ws",
+        o,
+        child,
+        format!("ws://127.0.0.1:{port}/announce"),
+    )
+    .await;
+    let _ = std::fs::remove_file(&path);
+    outcome
+}
+
 /// Starts a server, waits for the ws:// URL on its stdout.
 async fn start(mut cmd: Command) -> (Child, String) {
     let mut child = cmd
@@ -204,7 +270,12 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 async fn run_one(name: &'static str, o: &Options, cmd: Command) -> Outcome {
-    let (mut child, url) = start(cmd).await;
+    let (child, url) = start(cmd).await;
+    measure(name, o, child, url).await
+}
+
+/// The phases of the module doc against the server `child` at `url`.
+async fn measure(name: &'static str, o: &Options, mut child: Child, url: String) -> Outcome {
     let pid = child.id().expect("pid");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_kib = rss_kib(pid);
