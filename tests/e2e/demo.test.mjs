@@ -60,7 +60,7 @@ browserTest('the demo command: a second visitor gets the large assets from the f
     try {
       const a = await (await browser.newContext()).newPage()
       await a.goto(url)
-      await viewWholeSite(a, 240000)
+      await viewWholeSite(a, 200000)
       const before = await originBytes(url)
 
       const b = await (await browser.newContext()).newPage()

@@ -109,15 +109,30 @@ export function pieceCount (manifest) {
  */
 export async function viewWholeSite (page, ms = 120000) {
   const manifest = await page.evaluate(async () => {
-    // Only requests of a controlled page reach the worker.
-    if (window.controlled) await window.controlled
+    // Only requests of a controlled page reach the worker: a page that is
+    // not controlled yet (the demo's first visit) waits for its worker to
+    // claim it (else the first fetch raced it, went to the network, and its
+    // piece was never stored: the demo test's failure in full runs).
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }))
+    }
     const manifest = await (await fetch('peercdn.json')).json()
     for (const asset of manifest.assets) await (await fetch(asset.path)).arrayBuffer()
     return manifest
   })
-  await waitInPage(page, async (pieces) => {
-    const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
-    return names.length === 1 && (await (await caches.open(names[0])).keys()).length >= pieces
-  }, pieceCount(manifest), ms)
+  try {
+    await waitInPage(page, async (pieces) => {
+      const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
+      return names.length === 1 && (await (await caches.open(names[0])).keys()).length >= pieces
+    }, pieceCount(manifest), ms)
+  } catch (error) {
+    // Which pieces never arrived, to say why.
+    const held = await page.evaluate(async () => {
+      const names = (await caches.keys()).filter((k) => k.startsWith('peercdn-'))
+      const keys = names.length ? await (await caches.open(names[0])).keys() : []
+      return { caches: names.length, pieces: keys.map((r) => Number(r.url.split('/').pop())).sort((x, y) => x - y) }
+    })
+    throw new Error(`${error.message}; ${held.caches} swarm caches holding ${held.pieces.length} of ${pieceCount(manifest)} pieces: ${held.pieces.join(',')}`)
+  }
   return manifest
 }
