@@ -23,9 +23,9 @@
 //! went to that dead port and then, failed, to the origin). Once the
 //! bootstrap sees the leader's tab gone ([`LeaderLink::gone`]), wants wait
 //! at most `REJOIN_MS` for the next port, then fail: a page without peercdn
-//! brings no leader. A want made
-//! before the first port, in the worker's first seconds, waits for it (its
-//! leader tab is likely still starting) until its deadline.
+//! brings no leader. A want made before the first port, in the worker's
+//! first seconds, waits for it (its leader tab is likely still starting)
+//! until its deadline.
 
 use crate::sorted::SortedMap;
 use std::cell::{Cell, RefCell};
@@ -90,9 +90,13 @@ impl LeaderLink {
         }
         self.waits_until.set(super::global::now_ms() + REJOIN_MS);
         let (link, pending) = (Rc::downgrade(&self.port), Rc::downgrade(&self.pending));
+        let waits_until = self.waits_until.clone();
         wasm_bindgen_futures::spawn_local(async move {
             super::timer::sleep(REJOIN_MS).await;
-            let unlinked = link.upgrade().is_some_and(|l| l.borrow().is_none());
+            // Still without a port, and not given more time by a later
+            // `gone` (a next leader that came and went again).
+            let unlinked = link.upgrade().is_some_and(|l| l.borrow().is_none())
+                && super::global::now_ms() >= waits_until.get();
             if let (true, Some(pending)) = (unlinked, pending.upgrade()) {
                 fail_all(&pending);
             }
@@ -165,10 +169,7 @@ impl LeaderLink {
 }
 
 /// Settles the wants answered on `port` (`{t: "done", id, ok}`).
-fn answer_listener(
-    port: &MessagePort,
-    pending: std::rc::Weak<RefCell<SortedMap<u64, (Object, Function)>>>,
-) -> Listener {
+fn answer_listener(port: &MessagePort, pending: std::rc::Weak<RefCell<PendingWants>>) -> Listener {
     Listener::new(port, "message", move |event| {
         let (Some(pending), Ok(event)) = (pending.upgrade(), event.dyn_into::<MessageEvent>())
         else {

@@ -49,7 +49,8 @@ pub async fn fetch_pieces(
             .get(at..at + span.data_len as usize)
             .ok_or_else(|| error(format!("peercdn: origin sent too few bytes for {url}")))?;
         if !manifest.piece_matches(piece, data)
-            || !super::sha256::piece_sha256_matches(manifest, piece, data).await?
+            || !super::sha256::piece_sha256_matches(manifest, piece, &Uint8Array::from(data))
+                .await?
         {
             return Err(error(format!(
                 "peercdn: piece {piece} from the origin failed its hash check"

@@ -18,11 +18,13 @@ extern "C" {
     fn digest(algorithm: &str, data: &Uint8Array) -> Promise;
 }
 
-/// Whether `data`, the asset bytes of `piece`, has the manifest's SHA-256.
+/// Whether `data`, the asset bytes of `piece` (a JS view: a piece read
+/// from Cache Storage is hashed where it lies, not copied out of wasm
+/// again), has the manifest's SHA-256.
 pub async fn piece_sha256_matches(
     manifest: &VerifiedManifest,
     piece: u64,
-    data: &[u8],
+    data: &Uint8Array,
 ) -> JsResult<bool> {
     let (Some(span), Some(expected)) = (
         manifest.piece_span(piece),
@@ -30,12 +32,19 @@ pub async fn piece_sha256_matches(
     ) else {
         return Ok(false);
     };
-    if data.len() as u64 > span.hashed_len {
+    let length = u64::from(data.length());
+    if length > span.hashed_len {
         return Ok(false);
     }
-    // Zeroed: the padding is there already.
-    let hashed = Uint8Array::new_with_length(span.hashed_len as u32);
-    hashed.subarray(0, data.len() as u32).copy_from(data);
+    let hashed = if length == span.hashed_len {
+        data.clone()
+    } else {
+        // An asset's last piece: zeros to the hashed length (a new array
+        // is zeroed, so the padding is there already).
+        let padded = Uint8Array::new_with_length(span.hashed_len as u32);
+        padded.set(data, 0);
+        padded
+    };
     let value =
         resolve::<js_sys::ArrayBuffer>(digest("SHA-256", &hashed), "crypto.subtle.digest").await?;
     Ok(Uint8Array::new(&value).to_vec() == expected.as_slice())

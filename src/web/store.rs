@@ -79,9 +79,10 @@ impl PieceStore {
             return Ok(None);
         };
         let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
-        let bytes = Uint8Array::new(&buffer).to_vec();
+        let view = Uint8Array::new(&buffer);
+        let bytes = view.to_vec();
         if manifest.piece_matches(piece, &bytes)
-            && super::sha256::piece_sha256_matches(manifest, piece, &bytes).await?
+            && super::sha256::piece_sha256_matches(manifest, piece, &view).await?
         {
             self.touch(piece);
             return Ok(Some(bytes));
